@@ -1,0 +1,66 @@
+# shmshim - POSIX named shared memory as plain files, loaded with LD_PRELOAD.
+
+CC      ?= cc
+CLANG   ?= clang
+PYTHON  ?= /usr/bin/python3
+CFLAGS  ?= -O2 -g
+WARN     = -std=c11 -Wall -Wextra -Werror
+SHIM_CFLAGS = $(WARN) $(CFLAGS) -fPIC -fvisibility=hidden
+SAN      = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+
+B = build
+SHIM_SRC = shim/config.c shim/debug.c shim/lock.c shim/md5.c shim/name.c \
+           shim/path.c shim/place.c shim/shm.c
+SHIM_HDR = $(wildcard shim/*.h)
+SHIM_OBJ = $(SHIM_SRC:shim/%.c=$(B)/obj/%.o)
+SAN_OBJ  = $(SHIM_SRC:shim/%.c=$(B)/san/%.o)
+
+# Tests that link only the pure parts of the shim.
+UNIT_TESTS  = t_md5 t_name
+# Tests of the public API: run with the library preloaded, with the shim's
+# objects linked in under the sanitizers, and under valgrind.
+API_TESTS   = t_shm t_lock t_race t_fail t_users
+# Helper programs the scripts run under the preload.
+HELPERS     = symver_open shm_tool
+
+.PHONY: all check clean lint fuzz
+all: $(B)/libshmshim.so
+
+$(B)/obj/%.o: shim/%.c $(SHIM_HDR) | $(B)/obj
+	$(CC) $(SHIM_CFLAGS) -c $< -o $@
+
+$(B)/san/%.o: shim/%.c $(SHIM_HDR) | $(B)/san
+	$(CC) $(SHIM_CFLAGS) $(SAN) -O1 -c $< -o $@
+
+$(B)/libshmshim.so: $(SHIM_OBJ)
+	$(CC) -shared $(CFLAGS) -Wl,-z,defs -Wl,--as-needed -o $@ $(SHIM_OBJ)
+
+$(B)/obj $(B)/san $(B)/tests:
+	mkdir -p $@
+
+TEST_CFLAGS = $(WARN) $(CFLAGS) -Ishim -Itests
+
+$(B)/tests/%: tests/%.c tests/tap.h $(SHIM_OBJ) | $(B)/tests
+	$(CC) $(TEST_CFLAGS) -o $@ $< $(SHIM_OBJ)
+
+# API tests for the preload: not linked with the shim.
+$(addprefix $(B)/tests/,$(API_TESTS) $(HELPERS)): $(B)/tests/%: tests/%.c tests/tap.h | $(B)/tests
+	$(CC) $(TEST_CFLAGS) -o $@ $< -lpthread -lrt
+
+# The same tests with the shim's objects linked in, under the sanitizers.
+$(B)/tests/%-san: tests/%.c tests/tap.h $(SAN_OBJ) | $(B)/tests
+	$(CC) $(TEST_CFLAGS) $(SAN) -O1 -o $@ $< $(SAN_OBJ) -lpthread -lrt
+
+$(B)/tests/fuzz_name: tests/fuzz_name.c $(SHIM_SRC) $(SHIM_HDR) | $(B)/tests
+	$(CLANG) $(WARN) -g -O1 -Ishim -fsanitize=fuzzer,address,undefined \
+	    -o $@ tests/fuzz_name.c shim/name.c shim/path.c shim/md5.c
+
+TEST_BINS = $(addprefix $(B)/tests/,$(UNIT_TESTS) $(API_TESTS) $(HELPERS)) \
+            $(addprefix $(B)/tests/,$(addsuffix -san,$(API_TESTS)))
+
+check: all $(TEST_BINS)
+	@if command -v $(CLANG) >/dev/null 2>&1; then $(MAKE) --no-print-directory $(B)/tests/fuzz_name; fi
+	prove -f tests/*.t
+
+clean:
+	rm -rf $(B)

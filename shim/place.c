@@ -1,0 +1,160 @@
+/*
+ * place.c - the directories of one object, and its lock.
+ *
+ * A flat object's files sit directly in the root, which the user chose and
+ * we trust; they are reached by full path. A long name's files sit two
+ * directories down in the shared, world-writable root, where anyone could
+ * have put a symbolic link or a directory of their own in the way. Those
+ * directories are therefore opened one component at a time, never
+ * following a link, and a directory we did not create is used only when it
+ * is sticky or our own (a non-sticky directory of another user would let
+ * that user delete our objects). Directories we create get mode 01777, set
+ * by fchmod because the umask trims mkdir's mode; sticky, so that users
+ * cannot remove each other's files, unlike illumos' 0777.
+ *
+ * Directories are removed when they become empty, which can race with a
+ * call creating a file in them: that call then sees ENOENT and starts
+ * again from the top.
+ */
+#define _GNU_SOURCE
+#include "place.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define DIR_MODE 01777
+#define RETRIES 64
+
+void place_init(struct place *pl, const struct obj_path *path)
+{
+	pl->path = path;
+	if (path->hashed) {
+		pl->hash_fd = pl->lock_dir = pl->data_dir = -1;
+		pl->lock_leaf = pl->data_leaf = path->leaf;
+	} else {
+		pl->hash_fd = -1;
+		pl->lock_dir = pl->data_dir = AT_FDCWD;
+		pl->lock_leaf = path->lock;
+		pl->data_leaf = path->data;
+	}
+}
+
+static void close_dir(int *fd)
+{
+	int saved = errno;
+
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+	errno = saved;
+}
+
+static void close_dirs(struct place *pl)
+{
+	if (!pl->path->hashed)
+		return;
+	close_dir(&pl->data_dir);
+	close_dir(&pl->lock_dir);
+	close_dir(&pl->hash_fd);
+}
+
+static bool trusted_dir(const struct stat *st)
+{
+	return st->st_uid == geteuid() || st->st_uid == 0 ||
+	       (st->st_mode & S_ISVTX);
+}
+
+/* Opens (creating when asked) the directory parent/name. */
+static int open_subdir(int parent, const char *name, bool create)
+{
+	const int flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+
+	for (int tries = 0; tries < RETRIES; tries++) {
+		bool made = false;
+		struct stat st;
+		int fd;
+
+		if (create) {
+			if (mkdirat(parent, name, DIR_MODE) == 0)
+				made = true;
+			else if (errno != EEXIST)
+				return -1;
+		}
+		fd = openat(parent, name, flags);
+		if (fd < 0) {
+			if (errno == ENOENT && create)
+				continue; /* removed between mkdir and open */
+			if (errno == ELOOP || errno == ENOTDIR)
+				errno = EINVAL; /* a link or file in the way */
+			return -1;
+		}
+		if (fstat(fd, &st) < 0 || (made && fchmod(fd, DIR_MODE) < 0)) {
+			close_dir(&fd);
+			return -1;
+		}
+		if (!made && !trusted_dir(&st)) {
+			close(fd);
+			return errno = EACCES, -1;
+		}
+		return fd;
+	}
+	return errno = EAGAIN, -1;
+}
+
+static int open_lock_dir(struct place *pl)
+{
+	if (!pl->path->hashed)
+		return 0;
+	pl->hash_fd = open_subdir(AT_FDCWD, pl->path->hash_dir, true);
+	if (pl->hash_fd < 0)
+		return -1;
+	pl->lock_dir = open_subdir(pl->hash_fd, pl->path->lock_sub, true);
+	return pl->lock_dir < 0 ? -1 : 0;
+}
+
+int place_open_data_dir(struct place *pl, bool create)
+{
+	if (!pl->path->hashed || pl->data_dir >= 0)
+		return 0;
+	pl->data_dir = open_subdir(pl->hash_fd, pl->path->data_sub, create);
+	return pl->data_dir < 0 ? -1 : 0;
+}
+
+int place_lock(struct place *pl, bool likely_new, long timeout_ms,
+	       struct lock *lk)
+{
+	for (int tries = 0; tries < RETRIES; tries++) {
+		if (open_lock_dir(pl) == 0 &&
+		    lock_take(pl->lock_dir, pl->lock_leaf, likely_new,
+			      timeout_ms, lk) == 0)
+			return 0;
+		close_dirs(pl);
+		/* Only a hashed directory can vanish under a concurrent call. */
+		if (errno != ENOENT || !pl->path->hashed)
+			return -1;
+	}
+	return errno = EAGAIN, -1;
+}
+
+void place_unlock(struct place *pl, struct lock *lk, bool keep_lock_file)
+{
+	int saved = errno;
+	bool tidy = pl->path->hashed && !keep_lock_file;
+
+	/*
+	 * The data directory is used only under this name's lock, so it is
+	 * removed while the lock is held; the lock directory and the hash
+	 * directory may vanish at any time, and their users retry.
+	 */
+	if (tidy)
+		(void)unlinkat(pl->hash_fd, pl->path->data_sub, AT_REMOVEDIR);
+	lock_release(pl->lock_dir, pl->lock_leaf, lk, !keep_lock_file);
+	if (tidy) {
+		(void)unlinkat(pl->hash_fd, pl->path->lock_sub, AT_REMOVEDIR);
+		(void)unlinkat(AT_FDCWD, pl->path->hash_dir, AT_REMOVEDIR);
+	}
+	close_dirs(pl);
+	errno = saved;
+}

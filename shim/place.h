@@ -1,0 +1,42 @@
+/* place.h - the directories that hold one object's files, opened safely. */
+#ifndef SHMSHIM_PLACE_H
+#define SHMSHIM_PLACE_H
+
+#include <stdbool.h>
+
+#include "lock.h"
+#include "path.h"
+
+struct place {
+	const struct obj_path *path;
+	int hash_fd;  /* hashed: the hash directory, else -1 */
+	int lock_dir; /* directory of lock_leaf: AT_FDCWD when flat */
+	int data_dir; /* directory of data_leaf: AT_FDCWD when flat, -1 if unopened */
+	const char *lock_leaf;
+	const char *data_leaf;
+};
+
+void place_init(struct place *pl, const struct obj_path *path);
+
+/*
+ * Takes the object's lock (see lock.h), creating the hashed layout's
+ * directories as needed, and retrying when a concurrent call removes them
+ * under us. Returns 0 or -1 with errno.
+ */
+int place_lock(struct place *pl, bool likely_new, long timeout_ms,
+	       struct lock *lk);
+
+/*
+ * Releases the lock; unless keep_lock_file, removes the lock file and the
+ * hashed layout's directories that are left empty. Closes the directories.
+ * Keeps errno.
+ */
+void place_unlock(struct place *pl, struct lock *lk, bool keep_lock_file);
+
+/*
+ * Opens the directory of the data file (a no-op when flat), creating it if
+ * create is set. Returns 0, or -1 with errno (ENOENT: it does not exist).
+ */
+int place_open_data_dir(struct place *pl, bool create);
+
+#endif
