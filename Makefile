@@ -38,7 +38,7 @@ $(B)/libshmshim.so: $(SHIM_OBJ)
 $(B)/obj $(B)/san $(B)/tests:
 	mkdir -p $@
 
-TEST_CFLAGS = $(WARN) $(CFLAGS) -Ishim -Itests
+TEST_CFLAGS = $(WARN) -Wno-format-truncation $(CFLAGS) -Ishim -Itests
 
 $(B)/tests/%: tests/%.c tests/tap.h $(SHIM_OBJ) | $(B)/tests
 	$(CC) $(TEST_CFLAGS) -o $@ $< $(SHIM_OBJ)

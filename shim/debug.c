@@ -53,7 +53,7 @@ void debug_call(const char *call, const char *name, int flags, mode_t mode,
 		char f[48];
 
 		format_flags(f, sizeof f, flags);
-		snprintf(args, sizeof args, ", %s, 0%o", f, (unsigned)mode);
+		snprintf(args, sizeof args, ", %s, %#o", f, (unsigned)mode);
 	}
 	if (result < 0)
 		snprintf(outcome, sizeof outcome, "-1 %s (%s)",

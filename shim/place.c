@@ -51,7 +51,7 @@ static void close_dir(int *fd)
 	errno = saved;
 }
 
-static void close_dirs(struct place *pl)
+void place_close(struct place *pl)
 {
 	if (!pl->path->hashed)
 		return;
@@ -118,6 +118,10 @@ int place_open_data_dir(struct place *pl, bool create)
 {
 	if (!pl->path->hashed || pl->data_dir >= 0)
 		return 0;
+	if (pl->hash_fd < 0)
+		pl->hash_fd = open_subdir(AT_FDCWD, pl->path->hash_dir, create);
+	if (pl->hash_fd < 0)
+		return -1;
 	pl->data_dir = open_subdir(pl->hash_fd, pl->path->data_sub, create);
 	return pl->data_dir < 0 ? -1 : 0;
 }
@@ -130,7 +134,7 @@ int place_lock(struct place *pl, bool likely_new, long timeout_ms,
 		    lock_take(pl->lock_dir, pl->lock_leaf, likely_new,
 			      timeout_ms, lk) == 0)
 			return 0;
-		close_dirs(pl);
+		place_close(pl);
 		/* Only a hashed directory can vanish under a concurrent call. */
 		if (errno != ENOENT || !pl->path->hashed)
 			return -1;
@@ -155,6 +159,6 @@ void place_unlock(struct place *pl, struct lock *lk, bool keep_lock_file)
 		(void)unlinkat(pl->hash_fd, pl->path->lock_sub, AT_REMOVEDIR);
 		(void)unlinkat(AT_FDCWD, pl->path->hash_dir, AT_REMOVEDIR);
 	}
-	close_dirs(pl);
+	place_close(pl);
 	errno = saved;
 }

@@ -39,4 +39,7 @@ void place_unlock(struct place *pl, struct lock *lk, bool keep_lock_file);
  */
 int place_open_data_dir(struct place *pl, bool create);
 
+/* Closes the directories (after place_open_data_dir without the lock). */
+void place_close(struct place *pl);
+
 #endif

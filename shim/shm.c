@@ -100,6 +100,25 @@ static int open_data(struct place *pl, int oflag, mode_t mode, bool *created)
 	return errno = EAGAIN, -1;
 }
 
+/*
+ * When the lock file cannot be created because the directory is read-only
+ * to us, a plain open (no O_CREAT, no O_TRUNC) goes ahead without it: we
+ * could not create or remove anything there anyway, the open is a single
+ * system call, and a read-only root of prepared objects then works as
+ * POSIX expects (ENOENT for a missing object, not EACCES).
+ */
+static int open_without_lock(struct place *pl, int oflag)
+{
+	int fd = -1;
+
+	if ((oflag & (O_CREAT | O_TRUNC)) || (errno != EACCES && errno != EROFS))
+		return -1;
+	if (place_open_data_dir(pl, false) == 0)
+		fd = open_data(pl, oflag, 0, &(bool){ false });
+	place_close(pl);
+	return fd;
+}
+
 static int check_access(int oflag)
 {
 	int acc = oflag & O_ACCMODE;
@@ -144,7 +163,7 @@ static int open_object(const char *name, int oflag, mode_t mode,
 		return -1;
 	place_init(&pl, path);
 	if (place_lock(&pl, exclusive, config_get()->lock_timeout_ms, &lk) < 0)
-		return -1;
+		return open_without_lock(&pl, oflag);
 	fd = open_data(&pl, oflag, mode, &created);
 	/*
 	 * Keep the lock file only for an object that exists, and only if it

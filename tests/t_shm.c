@@ -1,0 +1,431 @@
+/*
+ * t_shm.c - shm_open and shm_unlink through the shim: files, flags, names,
+ * unlink, hostile files at the data path, the glibc name rules, and the
+ * debug trace. Runs in a fresh SHMSHIM_DIR (see tests/run).
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/sysmacros.h>
+#include <sys/un.h>
+
+#include "tap.h"
+
+static char p1[PATH_MAX], p2[PATH_MAX];
+
+static bool same_file(int fd, const char *path)
+{
+	struct stat a, b;
+
+	return fstat(fd, &a) == 0 && lstat(path, &b) == 0 &&
+	       a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+static void test_create_and_files(void)
+{
+	struct stat st;
+	int fd, fd2, flags;
+
+	umask(022);
+	fd = shm_open("/basic", O_RDWR | O_CREAT | O_EXCL, 0666);
+	ok(fd >= 0, "create /basic");
+	ok(same_file(fd, in_root(p1, sizeof p1, ".SHMDbasic")),
+	   "/basic is the file <root>/.SHMDbasic");
+	ok(lstat(p1, &st) == 0 && S_ISREG(st.st_mode) &&
+		   (st.st_mode & 07777) == 0644 && st.st_size == 0,
+	   "a new object is an empty regular file, mode 0666 & ~022 = 0644");
+	flags = fcntl(fd, F_GETFD);
+	ok(flags >= 0 && (flags & FD_CLOEXEC), "FD_CLOEXEC is set");
+	ok((fcntl(fd, F_GETFL) & (O_ACCMODE | O_NONBLOCK)) == O_RDWR,
+	   "descriptor is O_RDWR and blocking");
+
+	ok(ftruncate(fd, 4096) == 0, "ftruncate the object");
+	char *m = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ok(m != MAP_FAILED, "mmap it");
+	strcpy(m, "hello");
+
+	fails_with(shm_open("/basic", O_RDWR | O_CREAT | O_EXCL, 0600), EEXIST,
+		   "O_CREAT|O_EXCL on an existing object gives EEXIST");
+	fd2 = shm_open("/basic", O_RDONLY, 0);
+	ok(fd2 >= 0 && same_file(fd2, p1), "O_RDONLY opens the same object");
+	char buf[6] = "";
+	ok(pread(fd2, buf, 5, 0) == 5 && strcmp(buf, "hello") == 0,
+	   "it reads what the mapping wrote");
+	fails_with(write(fd2, "x", 1), EBADF, "an O_RDONLY object is not writable");
+	close(fd2);
+
+	fd2 = shm_open("/basic", O_RDWR | O_CREAT, 0600);
+	ok(fd2 >= 0 && same_file(fd2, p1),
+	   "O_CREAT without O_EXCL opens the existing object");
+	ok(fstat(fd2, &st) == 0 && st.st_size == 4096 && (st.st_mode & 0777) == 0644,
+	   "... without changing its size or mode");
+	close(fd2);
+
+	fd2 = shm_open("/basic", O_RDWR | O_TRUNC, 0);
+	ok(fd2 >= 0 && fstat(fd2, &st) == 0 && st.st_size == 0,
+	   "O_TRUNC truncates an existing object to 0");
+	close(fd2);
+	munmap(m, 4096);
+	close(fd);
+
+	umask(077);
+	fd = shm_open("/masked", O_RDWR | O_CREAT, 0666);
+	ok(fd >= 0 && fstat(fd, &st) == 0 && (st.st_mode & 07777) == 0600,
+	   "mode 0666 under umask 077 gives 0600");
+	close(fd);
+	umask(0);
+	fd = shm_open("/bits", O_RDWR | O_CREAT, 07777);
+	ok(fd >= 0 && fstat(fd, &st) == 0 && (st.st_mode & 07777) == 0777,
+	   "only mode & 0777 is used (no set-ID or sticky bits)");
+	close(fd);
+	umask(022);
+	ok(shm_unlink("/basic") == 0 && shm_unlink("/masked") == 0 &&
+		   shm_unlink("/bits") == 0, "unlink them");
+	root_is_empty("after unlinking every object");
+}
+
+static void test_flags(void)
+{
+	fails_with(shm_open("/f", O_WRONLY | O_CREAT, 0600), EINVAL,
+		   "O_WRONLY gives EINVAL");
+	fails_with(shm_open("/f", O_ACCMODE | O_CREAT, 0600), EINVAL,
+		   "access mode 3 gives EINVAL");
+	fails_with(shm_open("/f", O_RDONLY | O_CREAT | O_TRUNC, 0600), EINVAL,
+		   "O_RDONLY|O_TRUNC gives EINVAL");
+	fails_with(shm_open("/f", O_RDWR, 0), ENOENT,
+		   "opening a missing object gives ENOENT");
+	fails_with(shm_open("/f", O_RDONLY, 0), ENOENT,
+		   "... also read-only");
+	root_is_empty("after failed opens (no lock file left behind)");
+
+	int fd = shm_open("/ro", O_RDONLY | O_CREAT, 0400);
+	ok(fd >= 0, "O_RDONLY|O_CREAT creates an object");
+	ok((fcntl(fd, F_GETFL) & O_ACCMODE) == O_RDONLY, "... opened read-only");
+	close(fd);
+	ok(shm_unlink("/ro") == 0, "unlink it");
+}
+
+static void test_names(void)
+{
+	static const char *bad[] = { "foo", "//foo", "/a/b", "/", "", "/a/" };
+	char name[300];
+
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		fails_with(shm_open(bad[i], O_RDWR | O_CREAT, 0600), EINVAL,
+			   "shm_open(\"%s\") gives EINVAL", bad[i]);
+		fails_with(shm_unlink(bad[i]), EINVAL,
+			   "shm_unlink(\"%s\") gives EINVAL", bad[i]);
+	}
+	name[0] = '/';
+	memset(name + 1, 'z', 256);
+	name[257] = '\0';
+	fails_with(shm_open(name, O_RDWR | O_CREAT, 0600), ENAMETOOLONG,
+		   "a 256-character name gives ENAMETOOLONG");
+	fails_with(shm_unlink(name), ENAMETOOLONG,
+		   "shm_unlink of it gives ENAMETOOLONG");
+	root_is_empty("after invalid names");
+}
+
+static void test_long_names(void)
+{
+	char name[300], dir[PATH_MAX];
+	struct stat st;
+
+	for (size_t len = 250; len <= 255; len++) {
+		int fd;
+
+		name[0] = '/';
+		memset(name + 1, 'a' + (char)(len - 250), len);
+		name[len + 1] = '\0';
+		fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0600);
+		if (len == 250) {
+			snprintf(p1, sizeof p1, "%s/.SHMD%s", test_root(), name + 1);
+			ok(fd >= 0 && same_file(fd, p1),
+			   "a 250-character name is flat: <root>/.SHMD<name>");
+		} else {
+			/* The hash directory is the only entry in the root. */
+			DIR *d = opendir(test_root());
+			struct dirent *e;
+
+			dir[0] = '\0';
+			while (d && (e = readdir(d)) != NULL)
+				if (strlen(e->d_name) == 33 && e->d_name[0] == '.')
+					snprintf(dir, sizeof dir, "%s/%s",
+						 test_root(), e->d_name);
+			if (d)
+				closedir(d);
+			snprintf(p1, sizeof p1, "%s/.SHMD/%s", dir, name + 1);
+			ok(fd >= 0 && dir[0] && same_file(fd, p1),
+			   "a %zu-character name lives in <root>/.<md5>/.SHMD/", len);
+			ok(lstat(dir, &st) == 0 && S_ISDIR(st.st_mode) &&
+				   (st.st_mode & 07777) == 01777,
+			   "... the hash directory has mode 01777 despite umask 022");
+			snprintf(p2, sizeof p2, "%s/.SHMD", dir);
+			ok(lstat(p2, &st) == 0 && (st.st_mode & 07777) == 01777,
+			   "... and so has .SHMD");
+			int fd2 = shm_open(name, O_RDONLY, 0);
+			ok(fd2 >= 0 && same_file(fd2, p1), "... it opens again");
+			close(fd2);
+		}
+		close(fd);
+		ok(shm_unlink(name) == 0, "unlink the %zu-character name", len);
+		fails_with(shm_unlink(name), ENOENT, "a second unlink gives ENOENT");
+		root_is_empty("(hash directories removed when empty)");
+	}
+	fails_with(shm_open("/missing-but-very-long-name-xxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+			    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+			    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+			    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+			    "xxxxxxxxxxxxxx",
+			    O_RDWR, 0),
+		   ENOENT, "opening a missing long name gives ENOENT");
+	root_is_empty("after it (no directories left)");
+}
+
+static void test_unlink(void)
+{
+	struct stat a, b;
+	int fd = shm_open("/gone", O_RDWR | O_CREAT | O_EXCL, 0600);
+
+	ok(fd >= 0 && ftruncate(fd, 4096) == 0, "create /gone, 4096 bytes");
+	char *m = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	ok(m != MAP_FAILED, "map it and close the descriptor");
+	fstat(fd, &a);
+	ok(shm_unlink("/gone") == 0, "unlink it");
+	ok(!exists(in_root(p1, sizeof p1, ".SHMDgone")), "its file is gone");
+	strcpy(m, "still here");
+	ok(strcmp(m, "still here") == 0, "the existing mapping still works");
+	fails_with(shm_open("/gone", O_RDWR, 0), ENOENT,
+		   "a later open without O_CREAT gives ENOENT");
+	fails_with(shm_unlink("/gone"), ENOENT, "a second unlink gives ENOENT");
+	fd = shm_open("/gone", O_RDWR | O_CREAT, 0600);
+	ok(fd >= 0 && fstat(fd, &b) == 0 && b.st_size == 0,
+	   "O_CREAT now makes a new, empty object");
+	ok(m[0] == 's', "the old mapping is not affected by the new object");
+	munmap(m, 4096);
+	close(fd);
+	ok(shm_unlink("/gone") == 0, "unlink the new one");
+	root_is_empty("after unlink");
+}
+
+static void victim_intact(const char *victim, const char *what)
+{
+	char buf[16] = "";
+	int fd = open(victim, O_RDONLY);
+
+	ok(fd >= 0 && read(fd, buf, sizeof buf - 1) == 6 &&
+		   strcmp(buf, "victim") == 0,
+	   "%s: the link's target is untouched", what);
+	if (fd >= 0)
+		close(fd);
+}
+
+/* Expects every kind of open of name to fail with EINVAL, quickly. */
+static int all_opens_einval(void *arg)
+{
+	const char *name = arg;
+	static const int flags[] = { O_RDONLY, O_RDWR, O_RDWR | O_CREAT,
+				     O_RDWR | O_CREAT | O_TRUNC, O_RDWR | O_TRUNC };
+
+	alarm(10); /* a FIFO must not block us */
+	for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++) {
+		errno = 0;
+		if (shm_open(name, flags[i], 0600) != -1 || errno != EINVAL)
+			return 1 + (int)i;
+	}
+	return 0;
+}
+
+static void test_hostile(void)
+{
+	char victim[PATH_MAX], dir[PATH_MAX];
+	int fd, s;
+
+	snprintf(dir, sizeof dir, "%s.outside", test_root());
+	mkdir(dir, 0700);
+	snprintf(victim, sizeof victim, "%s/victim", dir);
+	fd = open(victim, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0 || write(fd, "victim", 6) != 6)
+		bail("victim");
+	close(fd);
+
+	in_root(p1, sizeof p1, ".SHMDlink");
+	if (symlink(victim, p1) < 0)
+		bail("symlink");
+	ok(in_child(all_opens_einval, "/link") == 0,
+	   "a symlink at the data path gives EINVAL for every open");
+	victim_intact(victim, "data symlink");
+	fails_with(shm_open("/link", O_RDWR | O_CREAT | O_EXCL, 0600), EEXIST,
+		   "O_CREAT|O_EXCL over the symlink gives EEXIST");
+	ok(unlink(p1) == 0, "the symlink itself is still there");
+
+	/* A dangling link must not create its target. */
+	snprintf(p2, sizeof p2, "%s/target", dir);
+	if (symlink(p2, p1) < 0)
+		bail("symlink");
+	fails_with(shm_open("/link", O_RDWR | O_CREAT, 0600), EINVAL,
+		   "a dangling symlink at the data path gives EINVAL");
+	ok(!exists(p2), "... and its target is not created");
+	unlink(p1);
+
+	/* Links at the lock path are refused the same way. */
+	in_root(p1, sizeof p1, ".SHMLlocklink");
+	if (symlink(p2, p1) < 0)
+		bail("symlink");
+	fails_with(shm_open("/locklink", O_RDWR | O_CREAT, 0600), EINVAL,
+		   "a symlink at the lock path gives EINVAL");
+	ok(!exists(p2) && !exists(in_root(victim, sizeof victim, ".SHMDlocklink")),
+	   "... creating neither its target nor the object");
+	unlink(p1);
+
+	in_root(p1, sizeof p1, ".SHMDfifo");
+	if (mkfifo(p1, 0666) < 0)
+		bail("mkfifo");
+	ok(in_child(all_opens_einval, "/fifo") == 0,
+	   "a FIFO at the data path gives EINVAL without blocking");
+	unlink(p1);
+
+	in_root(p1, sizeof p1, ".SHMDdir");
+	mkdir(p1, 0777);
+	ok(in_child(all_opens_einval, "/dir") == 0,
+	   "a directory at the data path gives EINVAL");
+	rmdir(p1);
+
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	in_root(sa.sun_path, sizeof sa.sun_path, ".SHMDsock");
+	s = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (s < 0 || bind(s, (struct sockaddr *)&sa, sizeof sa) < 0)
+		bail("bind");
+	ok(in_child(all_opens_einval, "/sock") == 0,
+	   "a socket at the data path gives EINVAL");
+	close(s);
+	unlink(sa.sun_path);
+
+	in_root(p1, sizeof p1, ".SHMDdev");
+	if (mknod(p1, S_IFCHR | 0666, makedev(1, 3)) == 0) {
+		ok(in_child(all_opens_einval, "/dev") == 0,
+		   "a device (/dev/null's numbers) at the data path gives EINVAL");
+		unlink(p1);
+	} else {
+		skip(1, "cannot mknod a device here (needs root)");
+	}
+
+	in_root(p1, sizeof p1, ".SHMLlockdir");
+	mkdir(p1, 0777);
+	fails_with(shm_open("/lockdir", O_RDWR | O_CREAT, 0600), EINVAL,
+		   "a directory at the lock path gives EINVAL");
+	rmdir(p1);
+
+	snprintf(p2, sizeof p2, "%s/victim", dir);
+	unlink(p2);
+	rmdir(dir);
+	root_is_empty("after the hostile files are removed");
+}
+
+/* Run as "t_shm glibc-names" with SHMSHIM_NAMES=glibc. */
+static int glibc_names(void)
+{
+	struct stat a, b, c;
+	int fa = shm_open("foo", O_RDWR | O_CREAT | O_EXCL, 0600);
+	int fb = shm_open("/foo", O_RDWR, 0);
+	int fc = shm_open("//foo", O_RDWR, 0);
+
+	ok(fa >= 0 && fb >= 0 && fc >= 0, "glibc names: foo, /foo, //foo all open");
+	ok(fstat(fa, &a) == 0 && fstat(fb, &b) == 0 && fstat(fc, &c) == 0 &&
+		   a.st_ino == b.st_ino && b.st_ino == c.st_ino,
+	   "... and are one object");
+	ok(exists(in_root(p1, sizeof p1, ".SHMDfoo")), "... stored as .SHMDfoo");
+	fails_with(shm_open("/", O_RDWR | O_CREAT, 0600), EINVAL, "\"/\" is EINVAL");
+	fails_with(shm_open("/a/b", O_RDWR | O_CREAT, 0600), EINVAL,
+		   "\"/a/b\" is EINVAL");
+	fails_with(shm_open("/..", O_RDWR | O_CREAT, 0600), EINVAL,
+		   "\"/..\" is EINVAL");
+	ok(shm_unlink("//foo") == 0, "unlink //foo removes it");
+	fails_with(shm_unlink("foo"), ENOENT, "then foo is gone");
+	close(fa);
+	close(fb);
+	close(fc);
+	return tap_failures;
+}
+
+/* Run as "t_shm debug" with stderr in a file. */
+static int debug_calls(void)
+{
+	int fd = shm_open("/dbg", O_RDWR | O_CREAT, 0640);
+
+	close(fd);
+	shm_open("/nothere", O_RDONLY, 0);
+	shm_unlink("/dbg");
+	return fd >= 0 ? 0 : 1;
+}
+
+static char *slurp(const char *path)
+{
+	static char buf[8192];
+	int fd = open(path, O_RDONLY);
+	ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
+
+	if (fd >= 0)
+		close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	return buf;
+}
+
+static void test_debug(void)
+{
+	char errfile[PATH_MAX], want[PATH_MAX + 100];
+	char *out;
+
+	snprintf(errfile, sizeof errfile, "%s.stderr", test_root());
+	ok(run_self("debug", "SHMSHIM_DEBUG", "1", errfile) == 0,
+	   "a program with SHMSHIM_DEBUG=1 runs");
+	out = slurp(errfile);
+	snprintf(want, sizeof want,
+		 "shm_open(\"/dbg\", O_RDWR|O_CREAT, 0640) file %s/.SHMDdbg = ",
+		 test_root());
+	ok(strstr(out, want) != NULL, "the trace shows shm_open's call, flags, mode and file");
+	ok(strstr(out, "shm_open(\"/nothere\", O_RDONLY, 0) file ") &&
+		   strstr(out, "= -1 ENOENT"),
+	   "... a failed call with its errno");
+	ok(strstr(out, "shm_unlink(\"/dbg\") file ") && strstr(out, ".SHMDdbg = 0"),
+	   "... and shm_unlink");
+	int lines = 0;
+	for (char *p = out; *p; p++)
+		lines += *p == '\n';
+	if (!ok(lines == 3, "one line per call"))
+		diag("trace was:\n%s", out);
+
+	ok(run_self("debug", "SHMSHIM_DEBUG", NULL, errfile) == 0,
+	   "the same program without SHMSHIM_DEBUG runs");
+	out = slurp(errfile);
+	if (!ok(out[0] == '\0', "... and writes nothing to stderr"))
+		diag("stderr was: %s", out);
+	unlink(errfile);
+	root_is_empty("after the debug runs");
+}
+
+int main(int argc, char **argv)
+{
+	self_path = argv[0];
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	tap_nested = argc > 1;
+	if (argc > 1 && strcmp(argv[1], "glibc-names") == 0)
+		return glibc_names();
+	if (argc > 1 && strcmp(argv[1], "debug") == 0)
+		return debug_calls();
+
+	test_create_and_files();
+	test_flags();
+	test_names();
+	test_long_names();
+	test_unlink();
+	test_hostile();
+	ok(run_self("glibc-names", "SHMSHIM_NAMES", "glibc", NULL) == 0,
+	   "SHMSHIM_NAMES=glibc: the glibc rules (see the sub-run above)");
+	root_is_empty("after the glibc-names run");
+	test_debug();
+	return done_testing();
+}
