@@ -1,0 +1,250 @@
+/*
+ * t_race.c - concurrency (DESIGN.md I1): threads and processes racing
+ * O_CREAT|O_EXCL on one name get exactly one winner every round; a storm of
+ * creates, opens and unlinks never fails oddly or strands a file; and
+ * shm_open is not a cancellation point.
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/mman.h>
+
+#include "holder.h"
+#include "tap.h"
+
+#define THREADS 8
+#define PROCS 4
+
+static pthread_barrier_t barrier;
+static int results[THREADS], errnos[THREADS];
+
+static void *excl_thread(void *arg)
+{
+	int id = (int)(long)arg;
+	int rounds = quick() ? 30 : 300;
+
+	for (int r = 0; r < rounds; r++) {
+		pthread_barrier_wait(&barrier);
+		errno = 0;
+		results[id] = shm_open("/excl", O_RDWR | O_CREAT | O_EXCL, 0600);
+		errnos[id] = errno;
+		pthread_barrier_wait(&barrier); /* main checks and cleans */
+		pthread_barrier_wait(&barrier);
+	}
+	return NULL;
+}
+
+static void test_threads_excl(void)
+{
+	int rounds = quick() ? 30 : 300, good = 0, bad_errno = 0;
+	pthread_t t[THREADS];
+
+	pthread_barrier_init(&barrier, NULL, THREADS + 1);
+	for (long i = 0; i < THREADS; i++)
+		pthread_create(&t[i], NULL, excl_thread, (void *)i);
+	for (int r = 0; r < rounds; r++) {
+		int winners = 0;
+
+		pthread_barrier_wait(&barrier);
+		pthread_barrier_wait(&barrier);
+		for (int i = 0; i < THREADS; i++) {
+			if (results[i] >= 0) {
+				winners++;
+				close(results[i]);
+			} else if (errnos[i] != EEXIST) {
+				bad_errno++;
+			}
+		}
+		good += winners == 1;
+		shm_unlink("/excl");
+		pthread_barrier_wait(&barrier);
+	}
+	for (int i = 0; i < THREADS; i++)
+		pthread_join(t[i], NULL);
+	pthread_barrier_destroy(&barrier);
+	ok(good == rounds, "%d threads racing O_CREAT|O_EXCL: one winner in %d of %d rounds",
+	   THREADS, good, rounds);
+	ok(bad_errno == 0, "... every loser got EEXIST (%d did not)", bad_errno);
+	root_is_empty("after the thread race");
+}
+
+struct shared {
+	pthread_barrier_t barrier;
+	atomic_int winners[1000];
+	atomic_int errors;
+};
+
+static void excl_process(struct shared *sh, int id, int rounds)
+{
+	for (int r = 0; r < rounds; r++) {
+		pthread_barrier_wait(&sh->barrier);
+		int fd = shm_open("/pexcl", O_RDWR | O_CREAT | O_EXCL, 0600);
+		if (fd >= 0) {
+			atomic_fetch_add(&sh->winners[r], 1);
+			close(fd);
+		} else if (errno != EEXIST) {
+			atomic_fetch_add(&sh->errors, 1);
+		}
+		pthread_barrier_wait(&sh->barrier);
+		if (id == 0 && shm_unlink("/pexcl") != 0)
+			atomic_fetch_add(&sh->errors, 1);
+		pthread_barrier_wait(&sh->barrier);
+	}
+}
+
+static void test_processes_excl(void)
+{
+	int rounds = quick() ? 20 : 200, good = 0;
+	struct shared *sh = mmap(NULL, sizeof *sh, PROT_READ | PROT_WRITE,
+				 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	pthread_barrierattr_t attr;
+	pid_t pids[PROCS];
+
+	if (sh == MAP_FAILED)
+		bail("mmap");
+	pthread_barrierattr_init(&attr);
+	pthread_barrierattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
+	pthread_barrier_init(&sh->barrier, &attr, PROCS);
+	fflush(stdout);
+	for (int i = 0; i < PROCS; i++) {
+		pids[i] = fork();
+		if (pids[i] == 0) {
+			excl_process(sh, i, rounds);
+			_exit(0);
+		}
+	}
+	for (int i = 0; i < PROCS; i++)
+		wait_status(pids[i]);
+	for (int r = 0; r < rounds; r++)
+		good += atomic_load(&sh->winners[r]) == 1;
+	ok(good == rounds, "%d processes racing O_CREAT|O_EXCL: one winner in %d of %d rounds",
+	   PROCS, good, rounds);
+	ok(atomic_load(&sh->errors) == 0, "... no other errors, every unlink worked");
+	munmap(sh, sizeof *sh);
+	root_is_empty("after the process race");
+}
+
+static const char *storm_names[] = {
+	"/s0", "/s1",
+	"/s2-long-yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy"
+	"yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy"
+	"yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy"
+	"yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy",
+};
+
+/* One process of the storm; returns the number of unexpected results. */
+static int storm(int id, int ops)
+{
+	int bad = 0;
+
+	srand(1000 + id);
+	for (int i = 0; i < ops; i++) {
+		const char *name = storm_names[rand() % 3];
+		struct stat st;
+		int fd;
+
+		switch (rand() % 4) {
+		case 0:
+			fd = shm_open(name, O_RDWR | O_CREAT, 0600);
+			if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+			    pwrite(fd, &id, sizeof id, 0) != sizeof id)
+				bad++;
+			break;
+		case 1:
+			fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0600);
+			if (fd < 0 && errno != EEXIST)
+				bad++;
+			break;
+		case 2:
+			fd = shm_open(name, O_RDONLY, 0);
+			if (fd < 0 && errno != ENOENT)
+				bad++;
+			break;
+		default:
+			fd = -1;
+			if (shm_unlink(name) < 0 && errno != ENOENT)
+				bad++;
+		}
+		if (fd >= 0)
+			close(fd);
+	}
+	return bad;
+}
+
+static void test_storm(void)
+{
+	int ops = quick() ? 200 : 3000, bad = 0;
+	pid_t pids[PROCS];
+
+	fflush(stdout);
+	for (int i = 0; i < PROCS; i++) {
+		pids[i] = fork();
+		if (pids[i] == 0)
+			_exit(storm(i, ops) ? 1 : 0);
+	}
+	for (int i = 0; i < PROCS; i++)
+		bad += wait_status(pids[i]) != 0;
+	ok(bad == 0, "%d processes doing %d random creates, opens and unlinks on 3 names: no unexpected result",
+	   PROCS, ops);
+	for (int i = 0; i < 3; i++)
+		shm_unlink(storm_names[i]);
+	root_is_empty("after unlinking the storm's names (no lock stranded)");
+}
+
+struct cancel_case {
+	pthread_barrier_t ready;
+	int fd;
+	bool returned;
+};
+
+static void *cancelled_thread(void *arg)
+{
+	struct cancel_case *c = arg;
+
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
+	pthread_barrier_wait(&c->ready); /* main cancels us now */
+	pthread_barrier_wait(&c->ready);
+	pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, NULL);
+	/* A cancel is pending: the next cancellation point acts on it. */
+	c->fd = shm_open("/cancel", O_RDWR | O_CREAT, 0600);
+	c->returned = true;
+	pthread_testcancel();
+	return NULL;
+}
+
+static void test_cancel(bool contended)
+{
+	struct cancel_case c = { .fd = -1 };
+	pid_t holder = contended ? start_holder("cancel", 100) : 0;
+	pthread_t t;
+	void *ret;
+
+	pthread_barrier_init(&c.ready, NULL, 2);
+	pthread_create(&t, NULL, cancelled_thread, &c);
+	pthread_barrier_wait(&c.ready);
+	pthread_cancel(t);
+	pthread_barrier_wait(&c.ready);
+	pthread_join(t, &ret);
+	ok(ret == PTHREAD_CANCELED && c.returned && c.fd >= 0,
+	   "a thread with a pending cancel completes shm_open%s, then is cancelled",
+	   contended ? " while waiting for the lock" : "");
+	if (holder)
+		wait_status(holder);
+	if (c.fd >= 0)
+		close(c.fd);
+	ok(shm_unlink("/cancel") == 0, "... and the object it made is there");
+	pthread_barrier_destroy(&c.ready);
+}
+
+int main(void)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	test_threads_excl();
+	test_processes_excl();
+	test_storm();
+	test_cancel(false);
+	test_cancel(true);
+	root_is_empty("at the end");
+	return done_testing();
+}
