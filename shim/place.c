@@ -83,6 +83,13 @@ static int open_subdir(int parent, const char *name, bool create)
 				return -1;
 		}
 		fd = openat(parent, name, flags);
+		if (fd < 0 && made) {
+			/* Out of descriptors, say: take back what we made. */
+			int saved = errno;
+
+			(void)unlinkat(parent, name, AT_REMOVEDIR);
+			errno = saved;
+		}
 		if (fd < 0) {
 			if (errno == ENOENT && create)
 				continue; /* removed between mkdir and open */
@@ -126,6 +133,22 @@ int place_open_data_dir(struct place *pl, bool create)
 	return pl->data_dir < 0 ? -1 : 0;
 }
 
+/*
+ * Removes the lock directory and the hash directory if they are empty:
+ * after a failed lock, so that a failure leaves no directory behind, and
+ * after the lock file is removed. Keeps errno.
+ */
+static void remove_lock_dirs(struct place *pl)
+{
+	int saved = errno;
+
+	if (pl->path->hashed && pl->hash_fd >= 0) {
+		(void)unlinkat(pl->hash_fd, pl->path->lock_sub, AT_REMOVEDIR);
+		(void)unlinkat(AT_FDCWD, pl->path->hash_dir, AT_REMOVEDIR);
+	}
+	errno = saved;
+}
+
 int place_lock(struct place *pl, bool likely_new, long timeout_ms,
 	       struct lock *lk)
 {
@@ -134,6 +157,7 @@ int place_lock(struct place *pl, bool likely_new, long timeout_ms,
 		    lock_take(pl->lock_dir, pl->lock_leaf, likely_new,
 			      timeout_ms, lk) == 0)
 			return 0;
+		remove_lock_dirs(pl);
 		place_close(pl);
 		/* Only a hashed directory can vanish under a concurrent call. */
 		if (errno != ENOENT || !pl->path->hashed)
@@ -155,10 +179,8 @@ void place_unlock(struct place *pl, struct lock *lk, bool keep_lock_file)
 	if (tidy)
 		(void)unlinkat(pl->hash_fd, pl->path->data_sub, AT_REMOVEDIR);
 	lock_release(pl->lock_dir, pl->lock_leaf, lk, !keep_lock_file);
-	if (tidy) {
-		(void)unlinkat(pl->hash_fd, pl->path->lock_sub, AT_REMOVEDIR);
-		(void)unlinkat(AT_FDCWD, pl->path->hash_dir, AT_REMOVEDIR);
-	}
+	if (tidy)
+		remove_lock_dirs(pl);
 	place_close(pl);
 	errno = saved;
 }

@@ -1,0 +1,193 @@
+/*
+ * t_fail.c - a failed call leaves nothing behind and reports the real
+ * cause: out of descriptors (EMFILE) at every step of a flat and a hashed
+ * name, and out of inodes on a tiny tmpfs (ENOSPC, needs root for the
+ * private mount). An existing object survives a failed unlink.
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+
+#include "tap.h"
+
+#define LONG_NAME                                                             \
+	"/long-zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz" \
+	"zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz" \
+	"zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz" \
+	"zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz"
+
+/* Descriptors a create needs: lock and data; hashed adds three dirs. */
+#define FLAT_FDS 2
+#define HASHED_FDS 5
+
+struct scenario {
+	const char *name;
+	int spare;      /* free descriptors or inodes */
+	int want_errno; /* 0: the call must work */
+};
+
+/* Uses up every descriptor but s->spare, then creates s->name. */
+static int emfile_create(void *arg)
+{
+	const struct scenario *s = arg;
+	struct rlimit rl = { 64, 64 };
+	int last = -1, fd;
+
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return 100;
+	while ((fd = open("/dev/null", O_RDONLY)) >= 0)
+		last = fd;
+	for (int i = 0; i < s->spare; i++)
+		close(last - i);
+	errno = 0;
+	fd = shm_open(s->name, O_RDWR | O_CREAT, 0600);
+	if (s->want_errno == 0)
+		return fd >= 0 ? 0 : 1;
+	if (fd != -1 || errno != s->want_errno)
+		return 2;
+	close(last); /* listing the directory needs a descriptor */
+	return count_entries(test_root()) == 0 ? 0 : 3;
+}
+
+/* With s->spare descriptors, unlinking an existing object. */
+static int emfile_unlink(void *arg)
+{
+	const struct scenario *s = arg;
+	struct rlimit rl = { 64, 64 };
+	int last = -1, fd;
+
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return 100;
+	while ((fd = open("/dev/null", O_RDONLY)) >= 0)
+		last = fd;
+	for (int i = 0; i < s->spare; i++)
+		close(last - i);
+	errno = 0;
+	if (shm_unlink(s->name) != -1 || errno != EMFILE)
+		return 1;
+	return 0;
+}
+
+static void test_emfile(void)
+{
+	for (int hashed = 0; hashed <= 1; hashed++) {
+		const char *name = hashed ? LONG_NAME : "/fds";
+		int need = hashed ? HASHED_FDS : FLAT_FDS;
+
+		for (int spare = 0; spare <= need; spare++) {
+			struct scenario s = { name, spare, spare < need ? EMFILE : 0 };
+			int st = in_child(emfile_create, &s);
+
+			if (!ok(st == 0, "%s name, %d spare descriptors: %s", hashed ? "hashed" : "flat",
+				spare, spare < need ? "EMFILE and nothing left behind" : "created"))
+				diag("child status %d", st);
+			if (spare == need)
+				shm_unlink(name);
+		}
+		root_is_empty("after the EMFILE runs");
+
+		int fd = shm_open(name, O_RDWR | O_CREAT, 0600);
+		ok(fd >= 0 && write(fd, "keep", 4) == 4, "create an object with data");
+		close(fd);
+		for (int spare = 0; spare < need - 2; spare++) {
+			struct scenario s = { name, spare, EMFILE };
+			ok(in_child(emfile_unlink, &s) == 0,
+			   "shm_unlink with %d spare descriptors gives EMFILE", spare);
+		}
+		char buf[5] = "";
+		fd = shm_open(name, O_RDONLY, 0);
+		ok(fd >= 0 && read(fd, buf, 4) == 4 && strcmp(buf, "keep") == 0,
+		   "... and the object is intact");
+		close(fd);
+		ok(shm_unlink(name) == 0, "unlink it");
+	}
+}
+
+/* Files in the root that are not the filler files. */
+static int count_ours(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+
+	if (d == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL)
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") &&
+		    strncmp(e->d_name, "fill", 4))
+			n++;
+	closedir(d);
+	return n;
+}
+
+/*
+ * In a private mount namespace, puts a tmpfs of few inodes on the root,
+ * fills it, frees s->spare inodes and creates s->name.
+ */
+static int enospc_create(void *arg)
+{
+	const struct scenario *s = arg;
+	const char *root = test_root();
+	char path[PATH_MAX];
+	int n = 0, fd;
+
+	if (unshare(CLONE_NEWNS) < 0 ||
+	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+	    mount("tmpfs", root, "tmpfs", 0, "size=1m,nr_inodes=32,mode=1777") < 0)
+		return 100;
+	for (;; n++) {
+		snprintf(path, sizeof path, "%s/fill%d", root, n);
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+		if (fd < 0)
+			break;
+		close(fd);
+	}
+	if (errno != ENOSPC)
+		return 101;
+	for (int i = 1; i <= s->spare; i++) {
+		snprintf(path, sizeof path, "%s/fill%d", root, n - i);
+		unlink(path);
+	}
+	errno = 0;
+	fd = shm_open(s->name, O_RDWR | O_CREAT, 0600);
+	if (s->want_errno == 0)
+		return fd >= 0 && shm_unlink(s->name) == 0 && count_ours(root) == 0 ? 0 : 1;
+	if (fd != -1 || errno != s->want_errno)
+		return 2;
+	return count_ours(root) == 0 ? 0 : 3;
+}
+
+static void test_enospc(void)
+{
+	if (geteuid() != 0) {
+		skip(2 + HASHED_FDS + FLAT_FDS,
+		     "ENOSPC needs root to mount a tiny tmpfs in a private namespace");
+		return;
+	}
+	for (int hashed = 0; hashed <= 1; hashed++) {
+		const char *name = hashed ? LONG_NAME : "/inodes";
+		int need = hashed ? HASHED_FDS : FLAT_FDS; /* one inode per fd */
+
+		for (int spare = 0; spare <= need; spare++) {
+			struct scenario s = { name, spare, spare < need ? ENOSPC : 0 };
+			int st = in_child(enospc_create, &s);
+
+			if (!ok(st == 0, "tiny tmpfs, %s name, %d free inodes: %s",
+				hashed ? "hashed" : "flat", spare,
+				spare < need ? "ENOSPC and nothing left behind" : "created and unlinked"))
+				diag("child status %d", st);
+		}
+	}
+}
+
+int main(void)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	test_emfile();
+	test_enospc();
+	root_is_empty("at the end");
+	return done_testing();
+}

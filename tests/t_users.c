@@ -1,0 +1,234 @@
+/*
+ * t_users.c - objects shared between users in a sticky, world-writable
+ * root like /tmp (needs root to switch users): permissions decide, a
+ * sticky directory's EPERM becomes EACCES, files planted by another user
+ * are opened as existing objects even under fs.protected_regular, and a
+ * directory the caller cannot write gives EACCES for creation but still
+ * serves plain opens.
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <sys/mman.h>
+
+#include "tap.h"
+
+#define PROTECTED_REGULAR "/proc/sys/fs/protected_regular"
+
+static char p1[PATH_MAX];
+
+static void become(const char *user)
+{
+	struct passwd *pw = getpwnam(user);
+
+	if (pw == NULL || setgroups(0, NULL) < 0 || setgid(pw->pw_gid) < 0 ||
+	    setuid(pw->pw_uid) < 0)
+		_exit(120);
+}
+
+struct as_user {
+	const char *user;
+	const char *name;
+	int oflag;      /* -1: shm_unlink */
+	int want_errno; /* 0: must work */
+};
+
+static int call_as(void *arg)
+{
+	const struct as_user *a = arg;
+	int r;
+
+	become(a->user);
+	errno = 0;
+	r = a->oflag < 0 ? shm_unlink(a->name) : shm_open(a->name, a->oflag, 0666);
+	if (a->want_errno == 0)
+		return r >= 0 ? 0 : 1;
+	return r == -1 && errno == a->want_errno ? 0 : 2;
+}
+
+static bool as_user(const char *user, const char *name, int oflag, int want)
+{
+	struct as_user a = { user, name, oflag, want };
+	int st = in_child(call_as, &a);
+
+	if (st != 0)
+		diag("child as %s: status %d", user, st);
+	return st == 0;
+}
+
+static bool holds(const char *leaf, const char *text)
+{
+	char buf[32] = "";
+	int fd = open(in_root(p1, sizeof p1, leaf), O_RDONLY);
+	ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
+
+	if (fd >= 0)
+		close(fd);
+	return n == (ssize_t)strlen(text) && strcmp(buf, text) == 0;
+}
+
+static void test_owner_rules(void)
+{
+	umask(022);
+	int fd = shm_open("/rootobj", O_RDWR | O_CREAT | O_EXCL, 0600);
+	ok(fd >= 0 && write(fd, "root", 4) == 4, "root creates /rootobj, mode 0600");
+	close(fd);
+	ok(as_user("nobody", "/rootobj", O_RDWR, EACCES),
+	   "nobody opening it O_RDWR gets EACCES");
+	ok(as_user("nobody", "/rootobj", -1, EACCES),
+	   "nobody unlinking it in the sticky root gets EACCES, not EPERM");
+	ok(holds(".SHMDrootobj", "root"), "... and it is intact");
+	ok(shm_unlink("/rootobj") == 0, "root unlinks it");
+
+	ok(as_user("nobody", "/shared", O_RDWR | O_CREAT | O_EXCL, 0),
+	   "nobody creates /shared with mode 0666 (umask 022: 0644)");
+	ok(as_user("daemon", "/shared", O_RDONLY, 0), "daemon opens it read-only");
+	ok(as_user("daemon", "/shared", O_RDWR, EACCES),
+	   "daemon opening it O_RDWR gets EACCES (mode 0644)");
+	ok(as_user("daemon", "/shared", -1, EACCES), "daemon cannot unlink it");
+	ok(as_user("nobody", "/shared", -1, 0), "nobody, its owner, unlinks it");
+	root_is_empty("(its lock file went with it)");
+}
+
+static int read_protected(void)
+{
+	char buf[8] = "";
+	int fd = open(PROTECTED_REGULAR, O_RDONLY);
+	ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
+
+	if (fd >= 0)
+		close(fd);
+	return n > 0 ? atoi(buf) : -1;
+}
+
+static bool set_protected(int v)
+{
+	char buf[4];
+	int fd = open(PROTECTED_REGULAR, O_WRONLY);
+	bool done;
+
+	snprintf(buf, sizeof buf, "%d\n", v);
+	done = fd >= 0 && write(fd, buf, strlen(buf)) == (ssize_t)strlen(buf);
+	if (fd >= 0)
+		close(fd);
+	return done && read_protected() == v;
+}
+
+struct plant {
+	const char *leaf;
+	mode_t mode;
+};
+
+static int plant_as_nobody(void *arg)
+{
+	const struct plant *p = arg;
+	int fd;
+
+	become("nobody");
+	umask(0);
+	fd = open(in_root(p1, sizeof p1, p->leaf), O_WRONLY | O_CREAT | O_EXCL,
+		  p->mode);
+	return fd >= 0 && write(fd, "planted", 7) == 7 ? 0 : 1;
+}
+
+static void test_planted(void)
+{
+	int saved = read_protected();
+
+	if (saved < 0) {
+		skip(18, "fs.protected_regular cannot be read");
+		return;
+	}
+	for (int level = 0; level <= 2; level++) {
+		struct plant open_one = { ".SHMDplant", 0666 };
+		struct plant closed_one = { ".SHMDpriv", 0600 };
+
+		if (!set_protected(level)) {
+			skip(6, "cannot set fs.protected_regular");
+			continue;
+		}
+		ok(in_child(plant_as_nobody, &open_one) == 0 &&
+			   in_child(plant_as_nobody, &closed_one) == 0,
+		   "protected_regular=%d: nobody plants .SHMDplant (0666) and .SHMDpriv (0600) without the shim",
+		   level);
+		ok(as_user("daemon", "/plant", O_RDWR | O_CREAT, 0),
+		   "daemon's O_RDWR|O_CREAT opens the planted 0666 file as an existing object");
+		ok(holds(".SHMDplant", "planted"), "... without truncating it");
+		ok(as_user("daemon", "/priv", O_RDWR | O_CREAT, EACCES),
+		   "the planted 0600 file gives daemon EACCES");
+		ok(as_user("daemon", "/priv", O_RDWR | O_CREAT | O_EXCL, EEXIST),
+		   "... and O_EXCL gives EEXIST");
+		unlink(in_root(p1, sizeof p1, ".SHMDplant"));
+		unlink(in_root(p1, sizeof p1, ".SHMDpriv"));
+		root_is_empty("once the planted files are removed (no lock files were left)");
+	}
+	set_protected(saved);
+}
+
+/* Run as "t_users readonly" with SHMSHIM_DIR a root-owned 0755 directory. */
+static int readonly_dir(void)
+{
+	become("nobody");
+	fails_with(shm_open("/new", O_RDWR | O_CREAT, 0600), EACCES,
+		   "nobody creating in a directory it cannot write gets EACCES");
+	fails_with(shm_open("/absent", O_RDONLY, 0), ENOENT,
+		   "opening a missing object there gives ENOENT");
+	int fd = shm_open("/prepared", O_RDONLY, 0);
+	char buf[9] = "";
+	ok(fd >= 0 && read(fd, buf, 8) == 8 && strcmp(buf, "prepared") == 0,
+	   "an object root prepared there opens read-only");
+	close(fd);
+	fd = shm_open("/nolock", O_RDONLY, 0);
+	ok(fd >= 0, "so does one without a lock file (made by another program)");
+	close(fd);
+	fails_with(shm_unlink("/prepared"), EACCES, "unlinking gives EACCES");
+	ok(count_entries(test_root()) == 3, "nothing was added or removed");
+	return tap_failures;
+}
+
+static void test_readonly_dir(void)
+{
+	char dir[PATH_MAX], file[PATH_MAX];
+	int fd;
+
+	snprintf(dir, sizeof dir, "%s/ro", test_root());
+	mkdir(dir, 0755);
+	/* /prepared through the shim (with its lock file), /nolock without. */
+	snprintf(file, sizeof file, "%s/.SHMDprepared", dir);
+	fd = open(file, O_WRONLY | O_CREAT, 0644);
+	if (fd < 0 || write(fd, "prepared", 8) != 8)
+		bail("prepare");
+	close(fd);
+	snprintf(file, sizeof file, "%s/.SHMLprepared", dir);
+	close(open(file, O_RDONLY | O_CREAT, 0444));
+	snprintf(file, sizeof file, "%s/.SHMDnolock", dir);
+	close(open(file, O_WRONLY | O_CREAT, 0644));
+
+	ok(run_self("readonly", "SHMSHIM_DIR", dir, NULL) == 0,
+	   "a root-owned 0755 directory as nobody (see the sub-run above)");
+	unlink(file);
+	snprintf(file, sizeof file, "%s/.SHMLprepared", dir);
+	unlink(file);
+	snprintf(file, sizeof file, "%s/.SHMDprepared", dir);
+	unlink(file);
+	rmdir(dir);
+}
+
+int main(int argc, char **argv)
+{
+	self_path = argv[0];
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	tap_nested = argc > 1;
+	if (argc > 1 && strcmp(argv[1], "readonly") == 0)
+		return readonly_dir();
+	if (geteuid() != 0 || getpwnam("nobody") == NULL || getpwnam("daemon") == NULL) {
+		printf("1..0 # SKIP needs root and the users nobody and daemon\n");
+		return 0;
+	}
+	test_owner_rules();
+	test_planted();
+	test_readonly_dir();
+	root_is_empty("at the end");
+	return done_testing();
+}
