@@ -21,7 +21,7 @@ UNIT_TESTS  = t_md5 t_name
 # objects linked in under the sanitizers, and under valgrind.
 API_TESTS   = t_shm t_lock t_race t_fail t_users
 # Helper programs the scripts run under the preload.
-HELPERS     = symver_open shm_tool
+HELPERS     = symver_open
 
 .PHONY: all check clean lint fuzz
 all: $(B)/libshmshim.so
@@ -44,12 +44,22 @@ $(B)/tests/%: tests/%.c tests/tap.h $(SHIM_OBJ) | $(B)/tests
 	$(CC) $(TEST_CFLAGS) -o $@ $< $(SHIM_OBJ)
 
 # API tests for the preload: not linked with the shim.
-$(addprefix $(B)/tests/,$(API_TESTS) $(HELPERS)): $(B)/tests/%: tests/%.c tests/tap.h | $(B)/tests
+$(addprefix $(B)/tests/,$(API_TESTS)): $(B)/tests/%: tests/%.c tests/tap.h | $(B)/tests
 	$(CC) $(TEST_CFLAGS) -o $@ $< -lpthread -lrt
 
 # The same tests with the shim's objects linked in, under the sanitizers.
 $(B)/tests/%-san: tests/%.c tests/tap.h $(SAN_OBJ) | $(B)/tests
 	$(CC) $(TEST_CFLAGS) $(SAN) -O1 -o $@ $< $(SAN_OBJ) -lpthread -lrt
+
+# A program bound to the old versioned symbols, as if built against an old
+# librt: linked against a stand-in that has them.
+$(B)/tests/oldrt/librt.so: tests/old_librt.c tests/old_librt.map
+	mkdir -p $(B)/tests/oldrt
+	$(CC) $(WARN) -shared -fPIC -Wl,-soname,librt.so.1 \
+	    -Wl,--version-script=tests/old_librt.map -o $@ tests/old_librt.c
+
+$(B)/tests/symver_open: tests/symver_open.c $(B)/tests/oldrt/librt.so
+	$(CC) $(TEST_CFLAGS) -o $@ $< -L$(B)/tests/oldrt -Wl,--no-as-needed -lrt
 
 $(B)/tests/fuzz_name: tests/fuzz_name.c $(SHIM_SRC) $(SHIM_HDR) | $(B)/tests
 	$(CLANG) $(WARN) -g -O1 -Ishim -fsanitize=fuzzer,address,undefined \
@@ -58,9 +68,13 @@ $(B)/tests/fuzz_name: tests/fuzz_name.c $(SHIM_SRC) $(SHIM_HDR) | $(B)/tests
 TEST_BINS = $(addprefix $(B)/tests/,$(UNIT_TESTS) $(API_TESTS) $(HELPERS)) \
             $(addprefix $(B)/tests/,$(addsuffix -san,$(API_TESTS)))
 
+# Runs every test and prints prove's one summary line. The fuzzer is built
+# only when clang is there; tests/fuzz.t says so when it is not.
 check: all $(TEST_BINS)
-	@if command -v $(CLANG) >/dev/null 2>&1; then $(MAKE) --no-print-directory $(B)/tests/fuzz_name; fi
-	prove -f tests/*.t
+	@if command -v $(CLANG) >/dev/null 2>&1; then \
+	    $(MAKE) --no-print-directory $(B)/tests/fuzz_name; fi
+	prove -j2 tests/*.t
 
 clean:
 	rm -rf $(B)
+.SECONDARY:

@@ -71,7 +71,7 @@ static void md5_block(struct md5_state *s, const unsigned char block[64])
 	uint32_t x[16];
 	uint32_t a = s->a, b = s->b, c = s->c, d = s->d;
 
-	for (unsigned i = 0; i < 16; i++)
+	for (size_t i = 0; i < 16; i++)
 		x[i] = load_le32(block + 4 * i);
 	for (unsigned i = 0; i < 64; i++) {
 		uint32_t t = a + mix(i, b, c, d, x) + sine[i];
@@ -121,7 +121,7 @@ void md5_hex(const void *data, size_t len, char hex[MD5_HEX_LEN + 1])
 	unsigned char digest[MD5_DIGEST_LEN];
 
 	md5(data, len, digest);
-	for (unsigned i = 0; i < MD5_DIGEST_LEN; i++) {
+	for (size_t i = 0; i < MD5_DIGEST_LEN; i++) {
 		hex[2 * i] = digits[digest[i] >> 4];
 		hex[2 * i + 1] = digits[digest[i] & 15];
 	}

@@ -29,19 +29,38 @@ struct scenario {
 	int want_errno; /* 0: the call must work */
 };
 
+/*
+ * Lowers the soft limit on descriptors (valgrind allows no change to the
+ * hard one), opens descriptors until none is left, then closes spare of
+ * them. Returns the highest descriptor opened, or -1.
+ */
+static int use_up_descriptors(int spare)
+{
+	struct rlimit rl;
+	int last = -1, fd;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return -1;
+	rl.rlim_cur = 64;
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return -1;
+	while ((fd = open("/dev/null", O_RDONLY)) >= 0)
+		last = fd;
+	if (errno != EMFILE)
+		return -1;
+	for (int i = 0; i < spare; i++)
+		close(last - i);
+	return last;
+}
+
 /* Uses up every descriptor but s->spare, then creates s->name. */
 static int emfile_create(void *arg)
 {
 	const struct scenario *s = arg;
-	struct rlimit rl = { 64, 64 };
-	int last = -1, fd;
+	int last = use_up_descriptors(s->spare), fd;
 
-	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+	if (last < 0)
 		return 100;
-	while ((fd = open("/dev/null", O_RDONLY)) >= 0)
-		last = fd;
-	for (int i = 0; i < s->spare; i++)
-		close(last - i);
 	errno = 0;
 	fd = shm_open(s->name, O_RDWR | O_CREAT, 0600);
 	if (s->want_errno == 0)
@@ -49,22 +68,20 @@ static int emfile_create(void *arg)
 	if (fd != -1 || errno != s->want_errno)
 		return 2;
 	close(last); /* listing the directory needs a descriptor */
-	return count_entries(test_root()) == 0 ? 0 : 3;
+	int n = count_entries(test_root());
+	if (n != 0)
+		list_entries(test_root());
+	return n == 0 ? 0 : 3;
 }
 
 /* With s->spare descriptors, unlinking an existing object. */
 static int emfile_unlink(void *arg)
 {
 	const struct scenario *s = arg;
-	struct rlimit rl = { 64, 64 };
-	int last = -1, fd;
+	int last = use_up_descriptors(s->spare);
 
-	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+	if (last < 0)
 		return 100;
-	while ((fd = open("/dev/null", O_RDONLY)) >= 0)
-		last = fd;
-	for (int i = 0; i < s->spare; i++)
-		close(last - i);
 	errno = 0;
 	if (shm_unlink(s->name) != -1 || errno != EMFILE)
 		return 1;
@@ -73,6 +90,16 @@ static int emfile_unlink(void *arg)
 
 static void test_emfile(void)
 {
+	if (getenv("SHMSHIM_TEST_VALGRIND")) {
+		/*
+		 * valgrind enforces the descriptor limit after the kernel has
+		 * opened, so an O_CREAT open that it refuses with EMFILE has
+		 * created its file all the same; the kernel never does that.
+		 */
+		skip(2 * (FLAT_FDS + HASHED_FDS) + 6, /* as many as run below */
+		     "under valgrind, EMFILE is emulated after the file is created");
+		return;
+	}
 	for (int hashed = 0; hashed <= 1; hashed++) {
 		const char *name = hashed ? LONG_NAME : "/fds";
 		int need = hashed ? HASHED_FDS : FLAT_FDS;
@@ -135,7 +162,7 @@ static int enospc_create(void *arg)
 	int n = 0, fd;
 
 	if (unshare(CLONE_NEWNS) < 0 ||
-	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+	    mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) < 0 ||
 	    mount("tmpfs", root, "tmpfs", 0, "size=1m,nr_inodes=32,mode=1777") < 0)
 		return 100;
 	for (;; n++) {

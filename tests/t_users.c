@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 
 #include "tap.h"
@@ -132,12 +133,35 @@ static int plant_as_nobody(void *arg)
 	return fd >= 0 && write(fd, "planted", 7) == 7 ? 0 : 1;
 }
 
+/*
+ * The variants of this test may run at once (prove -j); the setting is
+ * global, so each holds a lock on the directory of the test programs
+ * while it changes and restores it.
+ */
+static int lock_sysctl(void)
+{
+	char dir[PATH_MAX];
+	char *slash;
+	int fd;
+
+	snprintf(dir, sizeof dir, "%s", self_path);
+	slash = strrchr(dir, '/');
+	if (slash)
+		*slash = '\0';
+	fd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY);
+	if (fd < 0 || flock(fd, LOCK_EX) < 0)
+		bail("lock the test directory");
+	return fd;
+}
+
 static void test_planted(void)
 {
+	int lock = lock_sysctl();
 	int saved = read_protected();
 
 	if (saved < 0) {
 		skip(18, "fs.protected_regular cannot be read");
+		close(lock);
 		return;
 	}
 	for (int level = 0; level <= 2; level++) {
@@ -164,6 +188,7 @@ static void test_planted(void)
 		root_is_empty("once the planted files are removed (no lock files were left)");
 	}
 	set_protected(saved);
+	close(lock);
 }
 
 /* Run as "t_users readonly" with SHMSHIM_DIR a root-owned 0755 directory. */

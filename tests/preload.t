@@ -1,0 +1,49 @@
+#!/bin/sh
+# Interposition: programs bound to the old shm_open@GLIBC_2.2.5 from
+# librt.so.1, look-ups through dlsym, and an uncontended call that never
+# sleeps.
+# shellcheck source=tests/lib.sh
+. "$(dirname "$0")/lib.sh"
+prog="$top/build/tests/symver_open"
+
+objdump -T "$prog" | grep -q '(GLIBC_2.2.5) *shm_open$'
+ok $? "the client binds shm_open@GLIBC_2.2.5"
+readelf -V "$prog" | grep -A2 'File: librt.so.1' | grep -q 'GLIBC_2.2.5'
+ok $? "... which it requires from librt.so.1"
+
+LD_PRELOAD="$lib" "$prog" create /old
+ok $? "under the shim, the old symbol creates /old"
+check "... as <root>/.SHMDold, holding what it wrote" \
+	test "$(cat "$root/.SHMDold" 2>/dev/null)" = old
+LD_PRELOAD="$lib" "$prog" unlink /old
+ok $? "the old shm_unlink removes it"
+check "... leaving the root empty" root_empty
+
+LD_PRELOAD="$lib" "$prog" dlsym /dl
+ok $? "shm_open found by dlsym(RTLD_DEFAULT) works under the shim"
+check "... and is the shim's: <root>/.SHMDdl exists" test -f "$root/.SHMDdl"
+LD_PRELOAD="$lib" "$prog" unlink /dl
+
+native="shmshim-native-$$"
+"$prog" create "/$native"
+ok $? "without the shim the same program runs natively"
+check "... and its object is in /dev/shm, not in the root" \
+	sh -c "test -f /dev/shm/$native && test -z \"\$(ls -A '$root')\""
+"$prog" unlink "/$native"
+check "... where it unlinks it" test ! -e "/dev/shm/$native"
+
+if command -v strace >/dev/null 2>&1; then
+	trace="$root.strace"
+	LD_PRELOAD="$lib" strace -f -qq -o "$trace" \
+		-e trace=nanosleep,clock_nanosleep,sched_yield,flock "$prog" create /nosleep
+	check "an uncontended shm_open takes the lock (flock in strace)" \
+		grep -q 'flock(.*LOCK_EX|LOCK_NB) *= 0' "$trace"
+	check "... and never sleeps or yields" \
+		sh -c "! grep -Eq 'nanosleep|sched_yield' '$trace'"
+	rm -f "$trace"
+	LD_PRELOAD="$lib" "$prog" unlink /nosleep
+else
+	skip 2 "strace is not installed"
+fi
+check "the root is empty at the end" root_empty
+done_testing
