@@ -23,7 +23,7 @@ API_TESTS   = t_shm t_lock t_race t_fail t_users
 # Helper programs the scripts run under the preload.
 HELPERS     = symver_open
 
-.PHONY: all check clean lint fuzz
+.PHONY: all check clean bench
 all: $(B)/libshmshim.so
 
 $(B)/obj/%.o: shim/%.c $(SHIM_HDR) | $(B)/obj
@@ -74,6 +74,14 @@ check: all $(TEST_BINS)
 	@if command -v $(CLANG) >/dev/null 2>&1; then \
 	    $(MAKE) --no-print-directory $(B)/tests/fuzz_name; fi
 	prove -j2 tests/*.t
+
+# Benchmarks: the shim against native glibc, in one run (see bench/run).
+$(B)/bench/shmbench: bench/shmbench.c
+	mkdir -p $(B)/bench
+	$(CC) $(WARN) -O2 -o $@ $< -lrt
+
+bench: all $(B)/bench/shmbench
+	$(PYTHON) bench/run $(BENCH_ARGS)
 
 clean:
 	rm -rf $(B)

@@ -39,10 +39,24 @@ static bool data_exists(const struct place *pl)
 }
 
 /*
- * Finishes opening an existing data file: it must be a regular file (it
- * was opened with O_NONBLOCK so a FIFO could not block us, and O_NOFOLLOW
- * so a link was not followed), and O_TRUNC is applied only now, so that
- * nothing but a regular file is ever truncated.
+ * Flags for opening an existing data file. O_NOFOLLOW refuses a link. A
+ * FIFO opened read-only would block until a writer came, so a read-only
+ * open adds O_NONBLOCK (finish_existing takes it off again); opened
+ * read-write, a FIFO never blocks on Linux, and leaving O_NONBLOCK out
+ * saves a system call on the common path.
+ */
+static int existing_flags(int oflag)
+{
+	int acc = oflag & O_ACCMODE;
+
+	return acc | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC |
+	       (acc == O_RDONLY ? O_NONBLOCK : 0);
+}
+
+/*
+ * Finishes opening an existing data file: it must be a regular file, and
+ * O_TRUNC is applied only now, so that nothing but a regular file is ever
+ * truncated.
  */
 static int finish_existing(int fd, int oflag)
 {
@@ -54,7 +68,7 @@ static int finish_existing(int fd, int oflag)
 		errno = EINVAL;
 		goto fail;
 	}
-	if (fcntl(fd, F_SETFL, 0) < 0) /* drop O_NONBLOCK */
+	if ((existing_flags(oflag) & O_NONBLOCK) && fcntl(fd, F_SETFL, 0) < 0)
 		goto fail;
 	if ((oflag & O_TRUNC) && st.st_size != 0 && ftruncate(fd, 0) < 0)
 		goto fail;
@@ -91,7 +105,7 @@ static int open_data(struct place *pl, int oflag, mode_t mode, bool *created)
 			if (errno != EEXIST || (oflag & O_EXCL))
 				return -1;
 		}
-		fd = openat(pl->data_dir, pl->data_leaf, base | O_NONBLOCK);
+		fd = openat(pl->data_dir, pl->data_leaf, existing_flags(oflag));
 		if (fd >= 0)
 			return finish_existing(fd, oflag);
 		if (errno != ENOENT || !create)

@@ -1,0 +1,212 @@
+/*
+ * shmbench.c - one benchmark measurement, run by bench/run once natively
+ * and once under the shim, round after round.
+ *
+ *   shmbench open   N        shm_open(O_RDWR) + close of an existing object
+ *   shmbench cycle  N        shm_open(O_CREAT|O_EXCL) + close + shm_unlink
+ *   shmbench floor  DIR N    open(O_RDWR) + close of a file in DIR
+ *   shmbench contend P MS    P processes opening and closing one name for MS
+ *   shmbench data   MB       first touch and rewrite of an MB object via mmap
+ *
+ * Prints one JSON object on stdout: ns per operation, or for contend the
+ * aggregate operations per second and the worst single call, or for data
+ * the two bandwidths in MB/s.
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static double now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+static void die(const char *what)
+{
+	perror(what);
+	exit(1);
+}
+
+static char name[64];
+
+static void bench_open(long n)
+{
+	int fd = shm_open(name, O_RDWR | O_CREAT, 0600);
+	double t;
+
+	if (fd < 0)
+		die("shm_open");
+	close(fd);
+	t = now_ns();
+	for (long i = 0; i < n; i++) {
+		fd = shm_open(name, O_RDWR, 0);
+		if (fd < 0)
+			die("shm_open");
+		close(fd);
+	}
+	t = now_ns() - t;
+	shm_unlink(name);
+	printf("{\"ns_per_op\": %.1f}\n", t / (double)n);
+}
+
+static void bench_cycle(long n)
+{
+	double t = now_ns();
+
+	for (long i = 0; i < n; i++) {
+		int fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0600);
+
+		if (fd < 0)
+			die("shm_open");
+		close(fd);
+		if (shm_unlink(name) < 0)
+			die("shm_unlink");
+	}
+	t = now_ns() - t;
+	printf("{\"ns_per_op\": %.1f}\n", t / (double)n);
+}
+
+static void bench_floor(const char *dir, long n)
+{
+	char path[4096];
+	int fd;
+	double t;
+
+	snprintf(path, sizeof path, "%s/shmbench-floor.%d", dir, (int)getpid());
+	fd = open(path, O_RDWR | O_CREAT, 0600);
+	if (fd < 0)
+		die("open");
+	close(fd);
+	t = now_ns();
+	for (long i = 0; i < n; i++) {
+		fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0)
+			die("open");
+		close(fd);
+	}
+	t = now_ns() - t;
+	unlink(path);
+	printf("{\"ns_per_op\": %.1f}\n", t / (double)n);
+}
+
+struct contend_result {
+	atomic_long ops;
+	atomic_long worst_ns;
+	atomic_int ready;
+	atomic_int go;
+};
+
+static void contend_worker(struct contend_result *r, double ms)
+{
+	long ops = 0, worst = 0;
+	double end;
+
+	atomic_fetch_add(&r->ready, 1);
+	while (!atomic_load(&r->go))
+		;
+	end = now_ns() + ms * 1e6;
+	for (;;) {
+		double t0 = now_ns();
+		int fd;
+		long dt;
+
+		if (t0 >= end)
+			break;
+		fd = shm_open(name, O_RDWR, 0);
+		if (fd < 0)
+			die("shm_open");
+		close(fd);
+		dt = (long)(now_ns() - t0);
+		if (dt > worst)
+			worst = dt;
+		ops++;
+	}
+	atomic_fetch_add(&r->ops, ops);
+	long w = atomic_load(&r->worst_ns);
+	while (worst > w && !atomic_compare_exchange_weak(&r->worst_ns, &w, worst))
+		;
+}
+
+static void bench_contend(int procs, double ms)
+{
+	struct contend_result *r = mmap(NULL, sizeof *r, PROT_READ | PROT_WRITE,
+					MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	int fd = shm_open(name, O_RDWR | O_CREAT, 0600);
+
+	if (r == MAP_FAILED || fd < 0)
+		die("setup");
+	close(fd);
+	for (int i = 0; i < procs; i++) {
+		pid_t pid = fork();
+
+		if (pid < 0)
+			die("fork");
+		if (pid == 0) {
+			contend_worker(r, ms);
+			_exit(0);
+		}
+	}
+	while (atomic_load(&r->ready) < procs)
+		;
+	atomic_store(&r->go, 1);
+	for (int i = 0; i < procs; i++)
+		wait(NULL);
+	shm_unlink(name);
+	printf("{\"ops_per_s\": %.0f, \"worst_ns\": %ld}\n",
+	       (double)atomic_load(&r->ops) / (ms / 1e3), atomic_load(&r->worst_ns));
+}
+
+static void bench_data(long mb)
+{
+	size_t size = (size_t)mb << 20;
+	int fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0600);
+	double t1, t2;
+	char *m;
+
+	if (fd < 0 || ftruncate(fd, (off_t)size) < 0)
+		die("shm_open");
+	m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (m == MAP_FAILED)
+		die("mmap");
+	t1 = now_ns();
+	memset(m, 1, size);
+	t1 = now_ns() - t1;
+	t2 = now_ns();
+	memset(m, 2, size);
+	t2 = now_ns() - t2;
+	munmap(m, size);
+	close(fd);
+	shm_unlink(name);
+	printf("{\"first_touch_mb_s\": %.0f, \"rewrite_mb_s\": %.0f}\n",
+	       (double)mb / (t1 / 1e9), (double)mb / (t2 / 1e9));
+}
+
+int main(int argc, char **argv)
+{
+	snprintf(name, sizeof name, "/shmbench.%d", (int)getpid());
+	if (argc == 3 && strcmp(argv[1], "open") == 0)
+		bench_open(atol(argv[2]));
+	else if (argc == 3 && strcmp(argv[1], "cycle") == 0)
+		bench_cycle(atol(argv[2]));
+	else if (argc == 4 && strcmp(argv[1], "floor") == 0)
+		bench_floor(argv[2], atol(argv[3]));
+	else if (argc == 4 && strcmp(argv[1], "contend") == 0)
+		bench_contend(atoi(argv[2]), atof(argv[3]));
+	else if (argc == 3 && strcmp(argv[1], "data") == 0)
+		bench_data(atol(argv[2]));
+	else {
+		fprintf(stderr, "usage: see the comment at the top of bench/shmbench.c\n");
+		return 2;
+	}
+	return 0;
+}
