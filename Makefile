@@ -9,7 +9,7 @@ SHIM_CFLAGS = $(WARN) $(CFLAGS) -fPIC -fvisibility=hidden
 SAN      = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 B = build
-SHIM_SRC = shim/config.c shim/debug.c shim/lock.c shim/md5.c shim/name.c \
+SHIM_SRC = shim/config.c shim/debug.c shim/lock.c shim/md5.c shim/name.c shim/object.c \
            shim/path.c shim/place.c shim/shm.c
 SHIM_HDR = $(wildcard shim/*.h)
 SHIM_OBJ = $(SHIM_SRC:shim/%.c=$(B)/obj/%.o)

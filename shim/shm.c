@@ -1,214 +1,22 @@
 /*
  * shm.c - shm_open and shm_unlink, the interposed public API.
  *
- * Each call checks and maps the name, takes the name's lock, does its one
- * operation on the data file, and releases the lock, leaving the lock file
- * behind only while the object exists (DESIGN.md I3). Cancellation is
- * disabled for the whole call: POSIX does not make shm_open a cancellation
- * point, yet openat and nanosleep inside it are, and a thread cancelled
- * there would strand a half-made object.
+ * Thin wrappers around object.c that add what the public calls promise:
+ * cancellation is disabled for the whole call (POSIX does not make
+ * shm_open a cancellation point, yet openat and nanosleep inside it are,
+ * and a thread cancelled there would strand a half-made object), and the
+ * SHMSHIM_DEBUG trace.
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
-#include <stdbool.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "config.h"
 #include "debug.h"
-#include "path.h"
-#include "place.h"
-#include "sysfile.h"
+#include "object.h"
 
 #define EXPORT __attribute__((visibility("default")))
-
-/* Does anything exist at the data path? errno is kept. */
-static bool data_exists(const struct place *pl)
-{
-	int saved = errno;
-	struct stat st;
-	bool found = pl->data_dir != -1 &&
-		     fstatat(pl->data_dir, pl->data_leaf, &st,
-			     AT_SYMLINK_NOFOLLOW) == 0;
-
-	errno = saved;
-	return found;
-}
-
-/*
- * Flags for opening an existing data file. O_NOFOLLOW refuses a link. A
- * FIFO opened read-only would block until a writer came, so a read-only
- * open adds O_NONBLOCK (finish_existing takes it off again); opened
- * read-write, a FIFO never blocks on Linux, and leaving O_NONBLOCK out
- * saves a system call on the common path.
- */
-static int existing_flags(int oflag)
-{
-	int acc = oflag & O_ACCMODE;
-
-	return acc | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC |
-	       (acc == O_RDONLY ? O_NONBLOCK : 0);
-}
-
-/*
- * Finishes opening an existing data file: it must be a regular file, and
- * O_TRUNC is applied only now, so that nothing but a regular file is ever
- * truncated.
- */
-static int finish_existing(int fd, int oflag)
-{
-	struct stat st;
-
-	if (fstat(fd, &st) < 0)
-		goto fail;
-	if (!S_ISREG(st.st_mode)) {
-		errno = EINVAL;
-		goto fail;
-	}
-	if ((existing_flags(oflag) & O_NONBLOCK) && fcntl(fd, F_SETFL, 0) < 0)
-		goto fail;
-	if ((oflag & O_TRUNC) && st.st_size != 0 && ftruncate(fd, 0) < 0)
-		goto fail;
-	return fd;
-fail:
-	close_keep_errno(fd);
-	return -1;
-}
-
-/*
- * Opens the data file under the lock, as illumos does: with O_CREAT, first
- * try to create it exclusively; when it exists (and the caller did not ask
- * for O_EXCL) open it without O_CREAT, which also keeps fs.protected_regular
- * from refusing another user's object; if that finds it gone (removed by a
- * program outside the shim), go round again.
- */
-static int open_data(struct place *pl, int oflag, mode_t mode, bool *created)
-{
-	const int base = (oflag & O_ACCMODE) | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC;
-	const bool create = oflag & O_CREAT;
-
-	if (place_open_data_dir(pl, create) < 0)
-		return -1;
-	for (int tries = 0; tries < 64; tries++) {
-		int fd;
-
-		if (create) {
-			fd = openat(pl->data_dir, pl->data_leaf,
-				    base | O_CREAT | O_EXCL, mode & 0777);
-			if (fd >= 0) {
-				*created = true;
-				return fd;
-			}
-			if (errno != EEXIST || (oflag & O_EXCL))
-				return -1;
-		}
-		fd = openat(pl->data_dir, pl->data_leaf, existing_flags(oflag));
-		if (fd >= 0)
-			return finish_existing(fd, oflag);
-		if (errno != ENOENT || !create)
-			return errno = irregular_to_einval(errno), -1;
-	}
-	return errno = EAGAIN, -1;
-}
-
-/*
- * When the lock file cannot be created because the directory is read-only
- * to us, a plain open (no O_CREAT, no O_TRUNC) goes ahead without it: we
- * could not create or remove anything there anyway, the open is a single
- * system call, and a read-only root of prepared objects then works as
- * POSIX expects (ENOENT for a missing object, not EACCES).
- */
-static int open_without_lock(struct place *pl, int oflag)
-{
-	int fd = -1;
-
-	if ((oflag & (O_CREAT | O_TRUNC)) || (errno != EACCES && errno != EROFS))
-		return -1;
-	if (place_open_data_dir(pl, false) == 0)
-		fd = open_data(pl, oflag, 0, &(bool){ false });
-	place_close(pl);
-	return fd;
-}
-
-static int check_access(int oflag)
-{
-	int acc = oflag & O_ACCMODE;
-
-	if (acc != O_RDONLY && acc != O_RDWR)
-		return EINVAL;
-	/* POSIX leaves O_TRUNC with O_RDONLY undefined; refuse it. */
-	if ((oflag & O_TRUNC) && acc == O_RDONLY)
-		return EINVAL;
-	return 0;
-}
-
-static int map_name(const char *name, struct obj_path *path)
-{
-	const struct config *cf = config_get();
-	int err = path_for_name(cf->root, cf->rules, cf->name_max, KIND_SHM,
-				name, path);
-
-	if (err) {
-		path->data[0] = '\0';
-		errno = err;
-		return -1;
-	}
-	return 0;
-}
-
-static int open_object(const char *name, int oflag, mode_t mode,
-		       struct obj_path *path)
-{
-	int err = check_access(oflag);
-	bool exclusive = (oflag & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL);
-	bool created = false;
-	struct place pl;
-	struct lock lk;
-	int fd;
-
-	if (err) {
-		errno = err;
-		return -1;
-	}
-	if (map_name(name, path) < 0)
-		return -1;
-	place_init(&pl, path);
-	if (place_lock(&pl, exclusive, config_get()->lock_timeout_ms, &lk) < 0)
-		return open_without_lock(&pl, oflag);
-	fd = open_data(&pl, oflag, mode, &created);
-	/*
-	 * Keep the lock file only for an object that exists, and only if it
-	 * was there before or this call made the object: then the lock file
-	 * always belongs to the object's owner, who can remove it later even
-	 * from a sticky directory.
-	 */
-	bool exists = fd >= 0 || (errno != ENOENT && data_exists(&pl));
-	place_unlock(&pl, &lk, exists && (!lk.created || created));
-	return fd;
-}
-
-static int unlink_object(const char *name, struct obj_path *path)
-{
-	struct place pl;
-	struct lock lk;
-	int r = -1;
-
-	if (map_name(name, path) < 0)
-		return -1;
-	place_init(&pl, path);
-	if (place_lock(&pl, false, config_get()->lock_timeout_ms, &lk) < 0)
-		return -1;
-	if (place_open_data_dir(&pl, false) == 0)
-		r = unlinkat(pl.data_dir, pl.data_leaf, 0);
-	if (r < 0)
-		/* A sticky directory says EPERM; POSIX says EACCES. */
-		errno = errno == EPERM ? EACCES : irregular_to_einval(errno);
-	place_unlock(&pl, &lk, r < 0 && !lk.created && data_exists(&pl));
-	return r;
-}
 
 static void restore_cancel_state(int state)
 {
@@ -225,7 +33,7 @@ EXPORT int shm_open(const char *name, int oflag, mode_t mode)
 
 	path.data[0] = '\0';
 	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel_state);
-	fd = open_object(name, oflag, mode, &path);
+	fd = object_open(config_get(), KIND_SHM, name, oflag, mode, &path);
 	if (config_get()->debug)
 		debug_call("shm_open", name, oflag, mode,
 			   path.data[0] ? path.data : NULL, fd);
@@ -240,7 +48,7 @@ EXPORT int shm_unlink(const char *name)
 
 	path.data[0] = '\0';
 	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel_state);
-	r = unlink_object(name, &path);
+	r = object_unlink(config_get(), KIND_SHM, name, &path);
 	if (config_get()->debug)
 		debug_call("shm_unlink", name, -1, 0,
 			   path.data[0] ? path.data : NULL, r);

@@ -1,0 +1,22 @@
+/* object.h - open and unlink of a named object's data file under its lock. */
+#ifndef SHMSHIM_OBJECT_H
+#define SHMSHIM_OBJECT_H
+
+#include <sys/types.h>
+
+#include "config.h"
+#include "path.h"
+
+/*
+ * shm_open's semantics for an object of the given kind under cf's root:
+ * returns a descriptor or -1 with errno. *path receives the object's files
+ * (path->data is empty when the name was invalid).
+ */
+int object_open(const struct config *cf, enum obj_kind kind, const char *name,
+		int oflag, mode_t mode, struct obj_path *path);
+
+/* shm_unlink's semantics: returns 0 or -1 with errno. */
+int object_unlink(const struct config *cf, enum obj_kind kind,
+		  const char *name, struct obj_path *path);
+
+#endif
