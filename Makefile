@@ -21,10 +21,16 @@ UNIT_TESTS  = t_md5 t_name
 # objects linked in under the sanitizers, and under valgrind.
 API_TESTS   = t_shm t_lock t_race t_fail t_users
 # Helper programs the scripts run under the preload.
-HELPERS     = symver_open
+HELPERS     = symver_open shm_tool
+
+VERSION  = 0.1.0
+TOOL_SRC = tools/clean.c tools/inventory.c tools/report.c tools/shmclean.c tools/users.c
+# shmclean is built from the shim's own sources (not its public API), so the
+# name rules, the layout and the lock protocol exist once.
+TOOL_SHIM_OBJ = $(filter-out $(B)/obj/shm.o,$(SHIM_OBJ))
 
 .PHONY: all check clean bench
-all: $(B)/libshmshim.so
+all: $(B)/libshmshim.so $(B)/shmclean
 
 $(B)/obj/%.o: shim/%.c $(SHIM_HDR) | $(B)/obj
 	$(CC) $(SHIM_CFLAGS) -c $< -o $@
@@ -34,6 +40,10 @@ $(B)/san/%.o: shim/%.c $(SHIM_HDR) | $(B)/san
 
 $(B)/libshmshim.so: $(SHIM_OBJ)
 	$(CC) -shared $(CFLAGS) -Wl,-z,defs -Wl,--as-needed -o $@ $(SHIM_OBJ)
+
+$(B)/shmclean: $(TOOL_SRC) $(wildcard tools/*.h) $(TOOL_SHIM_OBJ)
+	$(CC) $(WARN) $(CFLAGS) -Ishim -DSHMSHIM_VERSION='"$(VERSION)"' -o $@ \
+	    $(TOOL_SRC) $(TOOL_SHIM_OBJ)
 
 $(B)/obj $(B)/san $(B)/tests:
 	mkdir -p $@
@@ -57,6 +67,9 @@ $(B)/tests/oldrt/librt.so: tests/old_librt.c tests/old_librt.map
 	mkdir -p $(B)/tests/oldrt
 	$(CC) $(WARN) -shared -fPIC -Wl,-soname,librt.so.1 \
 	    -Wl,--version-script=tests/old_librt.map -o $@ tests/old_librt.c
+
+$(B)/tests/shm_tool: tests/shm_tool.c | $(B)/tests
+	$(CC) $(TEST_CFLAGS) -o $@ $< -lrt
 
 $(B)/tests/symver_open: tests/symver_open.c $(B)/tests/oldrt/librt.so
 	$(CC) $(TEST_CFLAGS) -o $@ $< -L$(B)/tests/oldrt -Wl,--no-as-needed -lrt

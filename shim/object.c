@@ -96,6 +96,15 @@ static int open_data(struct place *pl, int oflag, mode_t mode, bool *created)
 				*created = true;
 				return fd;
 			}
+			if (errno == ENOENT && pl->path->hashed) {
+				/*
+				 * shmclean removed the long name's empty data
+				 * directory (it cannot know whose it was).
+				 */
+				if (place_reopen_data_dir(pl) < 0)
+					return -1;
+				continue;
+			}
 			if (errno != EEXIST || (oflag & O_EXCL))
 				return -1;
 		}
@@ -104,6 +113,7 @@ static int open_data(struct place *pl, int oflag, mode_t mode, bool *created)
 			return finish_existing(fd, oflag);
 		if (errno != ENOENT || !create)
 			return errno = irregular_to_einval(errno), -1;
+		/* A program outside the shim removed it: go round again. */
 	}
 	return errno = EAGAIN, -1;
 }

@@ -13,8 +13,10 @@
  * cannot remove each other's files, unlike illumos' 0777.
  *
  * Directories are removed when they become empty, which can race with a
- * call creating a file in them: that call then sees ENOENT and starts
- * again from the top.
+ * call creating a file in them: that call then sees ENOENT and makes the
+ * directory again. shmclean removes empty directories of names it cannot
+ * know (a hash is not reversible), so even the data directory may vanish
+ * while its name's lock is held.
  */
 #define _GNU_SOURCE
 #include "place.h"
@@ -131,6 +133,14 @@ int place_open_data_dir(struct place *pl, bool create)
 		return -1;
 	pl->data_dir = open_subdir(pl->hash_fd, pl->path->data_sub, create);
 	return pl->data_dir < 0 ? -1 : 0;
+}
+
+int place_reopen_data_dir(struct place *pl)
+{
+	if (!pl->path->hashed)
+		return 0;
+	close_dir(&pl->data_dir);
+	return place_open_data_dir(pl, true);
 }
 
 /*

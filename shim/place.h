@@ -39,6 +39,12 @@ void place_unlock(struct place *pl, struct lock *lk, bool keep_lock_file);
  */
 int place_open_data_dir(struct place *pl, bool create);
 
+/*
+ * Opens the data directory again, creating it: after a create in it
+ * failed with ENOENT because it was removed. A no-op when flat.
+ */
+int place_reopen_data_dir(struct place *pl);
+
 /* Closes the directories (after place_open_data_dir without the lock). */
 void place_close(struct place *pl);
 

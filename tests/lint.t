@@ -1,6 +1,6 @@
 #!/bin/sh
 # Static analysis: cppcheck and clang-tidy (checks in .clang-tidy) on the
-# shim, and shellcheck on the scripts, must all be silent.
+# shim and shmclean, and shellcheck on the scripts, must all be silent.
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
 cd "$top" || exit 1
@@ -8,17 +8,17 @@ cd "$top" || exit 1
 if command -v cppcheck >/dev/null 2>&1; then
 	out=$(cppcheck --enable=warning,style,performance,portability \
 		--error-exitcode=1 --inline-suppr --quiet --std=c11 \
-		-D_GNU_SOURCE --suppress=missingIncludeSystem shim/ 2>&1)
-	ok $? "cppcheck finds nothing in shim/"
+		-D_GNU_SOURCE --suppress=missingIncludeSystem -Ishim shim/ tools/ 2>&1)
+	ok $? "cppcheck finds nothing in shim/ and tools/"
 	[ -n "$out" ] && echo "$out" | sed 's/^/# /'
 else
 	skip 1 "cppcheck is not installed"
 fi
 
 if command -v clang-tidy >/dev/null 2>&1; then
-	out=$(clang-tidy --quiet shim/*.c -- -std=c11 -Ishim 2>&1)
+	out=$(clang-tidy --quiet shim/*.c tools/*.c -- -std=c11 -Ishim 2>&1)
 	status=$?
-	ok $status "clang-tidy finds nothing in shim/"
+	ok $status "clang-tidy finds nothing in shim/ and tools/"
 	[ $status -ne 0 ] && echo "$out" | grep -v 'warnings generated' | sed 's/^/# /'
 else
 	skip 1 "clang-tidy is not installed"

@@ -1,0 +1,105 @@
+/*
+ * shm_tool.c - a small client for the shmclean tests, run under the shim.
+ *
+ *   shm_tool create NAME [SIZE]  create an object, write to it, exit
+ *   shm_tool hold NAME [SIZE]    create (or open) it and keep the descriptor
+ *   shm_tool open NAME           open an existing object read-only, keep it
+ *   shm_tool map NAME            create it, map it, close the descriptor
+ *   shm_tool lock NAME           hold the lock file <root>/.SHML<NAME>
+ *   shm_tool race NAME           open an existing object; 20 ms later say
+ *                                whether it is still the file at its path
+ *
+ * The holding commands print "ready" and wait until standard input closes.
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static void ready_and_wait(void)
+{
+	char c;
+
+	printf("ready\n");
+	fflush(stdout);
+	while (read(0, &c, 1) > 0)
+		;
+}
+
+static int fail(const char *what)
+{
+	perror(what);
+	return 1;
+}
+
+static int race(const char *name)
+{
+	char path[4096];
+	struct stat a, b;
+	struct timespec ts = { 0, 20000000 };
+	int fd = shm_open(name, O_RDWR, 0);
+
+	if (fd < 0) {
+		printf("enoent\n");
+		return 0;
+	}
+	nanosleep(&ts, NULL);
+	snprintf(path, sizeof path, "%s/.SHMD%s", getenv("SHMSHIM_DIR"), name + 1);
+	if (fstat(fd, &a) == 0 && lstat(path, &b) == 0 && a.st_ino == b.st_ino)
+		printf("kept\n");
+	else
+		printf("LOST\n");
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *cmd = argc > 2 ? argv[1] : "", *name = argc > 2 ? argv[2] : "";
+	off_t size = argc > 3 ? atol(argv[3]) : 4096;
+	int fd;
+
+	if (strcmp(cmd, "race") == 0)
+		return race(name);
+	if (strcmp(cmd, "lock") == 0) {
+		char path[4096];
+
+		snprintf(path, sizeof path, "%s/.SHML%s", getenv("SHMSHIM_DIR"), name + 1);
+		fd = open(path, O_RDONLY | O_CREAT, 0444);
+		if (fd < 0 || flock(fd, LOCK_EX) < 0)
+			return fail("lock");
+		ready_and_wait();
+		return 0;
+	}
+	if (strcmp(cmd, "open") == 0) {
+		fd = shm_open(name, O_RDONLY, 0);
+		if (fd < 0)
+			return fail("shm_open");
+		ready_and_wait();
+		return 0;
+	}
+	if (strcmp(cmd, "create") && strcmp(cmd, "hold") && strcmp(cmd, "map")) {
+		fprintf(stderr, "usage: see tests/shm_tool.c\n");
+		return 2;
+	}
+	fd = shm_open(name, O_RDWR | O_CREAT, 0666);
+	if (fd < 0 || ftruncate(fd, size) < 0)
+		return fail("shm_open");
+	if (strcmp(cmd, "map") == 0) {
+		void *m = mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+
+		if (m == MAP_FAILED)
+			return fail("mmap");
+		close(fd);
+		ready_and_wait();
+		return 0;
+	}
+	if (strcmp(cmd, "hold") == 0)
+		ready_and_wait();
+	return 0;
+}

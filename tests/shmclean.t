@@ -1,0 +1,385 @@
+#!/usr/bin/python3
+"""shmclean against real holders: processes started under the shim that keep
+objects open, mapped, or locked, and that die."""
+import contextlib
+import datetime
+import hashlib
+import json
+import os
+import pwd
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+LIB = os.path.join(TOP, "build", "libshmshim.so")
+TOOL = os.path.join(TOP, "build", "tests", "shm_tool")
+CLEAN = os.path.join(TOP, "build", "shmclean")
+count = failed = 0
+started = []  # holders this test started, ended by PID
+
+
+def ok(cond, desc, detail=None):
+    global count, failed
+    count += 1
+    print(("ok" if cond else "not ok") + " %d - %s" % (count, desc), flush=True)
+    if not cond:
+        failed += 1
+        if detail:
+            print("# " + str(detail).replace("\n", "\n# "), flush=True)
+    return cond
+
+
+def skip(n, why):
+    global count
+    for _ in range(n):
+        count += 1
+        print("ok %d # skip %s" % (count, why), flush=True)
+
+
+def as_user(user):
+    if user is None:
+        return None
+    pw = pwd.getpwnam(user)
+
+    def demote():
+        os.setgroups([])
+        os.setgid(pw.pw_gid)
+        os.setuid(pw.pw_uid)
+    return demote
+
+
+def env_for(root):
+    return dict(os.environ, LD_PRELOAD=LIB, SHMSHIM_DIR=root)
+
+
+def tool(root, *args, user=None):
+    """Runs shm_tool to completion."""
+    return subprocess.run([TOOL] + list(args), env=env_for(root), preexec_fn=as_user(user),
+                          capture_output=True, text=True, timeout=60)
+
+
+def holder(root, *args, user=None):
+    """Starts shm_tool holding something; returns once it is ready."""
+    p = subprocess.Popen([TOOL] + list(args), env=env_for(root), stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, text=True, preexec_fn=as_user(user))
+    started.append(p)
+    line = p.stdout.readline().strip()
+    if line != "ready":
+        raise RuntimeError("holder %s did not start: %r" % (args, line))
+    return p
+
+
+def release(p):
+    p.stdin.close()
+    p.wait(30)
+
+
+def kill(p):
+    p.send_signal(signal.SIGKILL)
+    p.wait(30)
+
+
+def shmclean(root, *args, user=None):
+    env = dict(os.environ, SHMSHIM_DIR=root)
+    env.pop("LD_PRELOAD", None)
+    return subprocess.run([CLEAN] + list(args), env=env, preexec_fn=as_user(user),
+                          capture_output=True, text=True, timeout=120)
+
+
+def listing(root, user=None):
+    r = shmclean(root, "-l", "--json", user=user)
+    doc = json.loads(r.stdout)
+    return {(e["type"], e["name"]): e for e in doc["entries"] if e["name"]}, doc
+
+
+def obj(root, name, user=None):
+    return listing(root, user)[0].get(("object", name))
+
+
+def test_usage(root):
+    r = shmclean(root, "--help")
+    ok(r.returncode == 0 and "--older-than" in r.stdout, "--help prints the options, exit 0")
+    r = shmclean(root, "--version")
+    ok(r.returncode == 0 and r.stdout.startswith("shmclean (shmshim) "), "--version, exit 0")
+    r = shmclean(root, "--bogus")
+    ok(r.returncode == 2 and "--help" in r.stderr, "an unknown option: exit 2 and a hint")
+    r = shmclean(root, "--older-than", "soon")
+    ok(r.returncode == 2 and "duration" in r.stderr, "a malformed duration: exit 2")
+    r = shmclean(root, "-r")
+    ok(r.returncode == 2, "-r without names: exit 2")
+    r = shmclean(root, "--dir", root + "/missing", "-l")
+    ok(r.returncode == 1 and "No such file" in r.stderr, "a missing root: exit 1 with the reason")
+    r = shmclean(root, "-r", "/missing")
+    ok(r.returncode == 1 and "/missing: No such file" in r.stderr,
+       "-r of a missing object: exit 1 with the reason")
+
+
+def test_holders(root):
+    h = holder(root, "hold", "/held", "8192")
+    m = holder(root, "map", "/mapped")
+    ok(tool(root, "create", "/dead", "100").returncode == 0, "a creator makes /dead and exits")
+    entries, doc = listing(root)
+    e = entries.get(("object", "/held"), {})
+    ok(e.get("state") == "in-use" and [u["pid"] for u in e["users"]] == [h.pid] and
+       e["users"][0]["comm"] == "shm_tool",
+       "an object held open is in-use, with the holder's PID and command", e)
+    e = entries.get(("object", "/mapped"), {})
+    ok(e.get("state") == "in-use" and [u["pid"] for u in e["users"]] == [m.pid],
+       "an object only mapped (descriptor closed) is in-use, with its PID", e)
+    e = entries.get(("object", "/dead"), {})
+    ok(e.get("state") == "orphan" and e["users"] == [], "a dead creator's object is an orphan", e)
+
+    # --json, field by field, for the held object.
+    e = entries.get(("object", "/held"), {})
+    st = os.lstat(os.path.join(root, ".SHMDheld"))
+    when = datetime.datetime.strptime(e.get("mtime", ""), "%Y-%m-%dT%H:%M:%SZ")
+    ok(doc["root"] == root and e["type"] == "object" and e["kind"] == "shm" and
+       e["path"] == os.path.join(root, ".SHMDheld") and e["hashed"] is False,
+       "JSON: root, type, kind, path, hashed")
+    ok(e["size"] == 8192 and e["uid"] == os.getuid() and e["owner"] == "root" and
+       e["mode"] == "%04o" % (st.st_mode & 0o7777),
+       "JSON: size in bytes, uid, owner, mode", e)
+    ok(abs(when.replace(tzinfo=datetime.timezone.utc).timestamp() - st.st_mtime) < 1 and
+       isinstance(e["age_seconds"], int) and 0 <= e["age_seconds"] < 120,
+       "JSON: mtime as ISO 8601 UTC, age in seconds", e)
+    lock = entries.get(("lock", "/held"), {})
+    ok(lock.get("state") == "idle" and lock["path"] == os.path.join(root, ".SHMLheld"),
+       "JSON: the lock of a live object is listed, idle", lock)
+    r = subprocess.run([sys.executable, "-m", "json.tool"], input=shmclean(root, "-l", "--json").stdout,
+                       capture_output=True, text=True)
+    ok(r.returncode == 0, "python3 -m json.tool accepts the document")
+
+    r = shmclean(root, "-l")
+    ok(r.returncode == 0 and "%d(shm_tool)" % h.pid in r.stdout and "/dead" in r.stdout,
+       "the table lists users as PID(command)")
+    r = shmclean(root, "-n")
+    ok(r.returncode == 0 and "would remove shm /dead" in r.stdout and
+       os.path.exists(os.path.join(root, ".SHMDdead")),
+       "--dry-run says what it would remove and removes nothing", r.stdout)
+    r = shmclean(root)
+    ok(r.returncode == 0 and "removed shm /dead" in r.stdout and "/held" not in r.stdout and
+       "/mapped" not in r.stdout, "shmclean removes the orphan, one line, and nothing in use",
+       r.stdout + r.stderr)
+    ok(not os.path.exists(os.path.join(root, ".SHMDdead")) and
+       not os.path.exists(os.path.join(root, ".SHMLdead")), "... its file and lock are gone")
+    ok(os.path.exists(os.path.join(root, ".SHMDheld")) and
+       os.path.exists(os.path.join(root, ".SHMDmapped")), "... the objects in use are kept")
+    r = shmclean(root, "-v")
+    ok(r.returncode == 0 and "kept shm /held (in-use" in r.stdout, "-v also says what is kept")
+    release(h)
+    release(m)
+    ok(obj(root, "/held")["state"] == "orphan", "once its holder exits, /held is an orphan")
+    r = shmclean(root, "-q")
+    ok(r.returncode == 0 and r.stdout == "" and os.listdir(root) == [],
+       "-q removes silently; the root is empty")
+
+
+def test_stale_lock(root):
+    h = holder(root, "lock", "/locked")
+    entries, _ = listing(root)
+    ok(entries.get(("lock", "/locked"), {}).get("state") == "held", "a lock being held is held")
+    r = shmclean(root)
+    ok(os.path.exists(os.path.join(root, ".SHMLlocked")), "... and is not removed")
+    kill(h)
+    entries, _ = listing(root)
+    ok(entries.get(("lock", "/locked"), {}).get("state") == "stale",
+       "after its holder is SIGKILLed, it is stale")
+    r = shmclean(root)
+    ok(r.returncode == 0 and "removed shm-lock /locked" in r.stdout and os.listdir(root) == [],
+       "shmclean removes the stale lock", r.stdout + r.stderr)
+
+
+def test_long_names(root):
+    name = "/" + "L" * 253
+    ok(tool(root, "create", name).returncode == 0, "create an orphan with a 253-character name")
+    digest = hashlib.md5(name[1:].encode()).hexdigest()
+    e = obj(root, name) or {}
+    ok(e.get("hashed") is True and e["state"] == "orphan" and
+       e["path"] == os.path.join(root, "." + digest, ".SHMD", name[1:]),
+       "it is listed by its POSIX name, decoded from <root>/.<md5>/.SHMD/", e)
+    r = shmclean(root)
+    ok(r.returncode == 0 and os.listdir(root) == [], "shmclean removes it and its directories",
+       os.listdir(root))
+    os.makedirs(os.path.join(root, "." + "0" * 32, ".SHMD"))
+    r = shmclean(root)
+    ok(r.returncode == 0 and os.listdir(root) == [], "an empty hash directory left behind is removed")
+
+
+def test_older_than(root):
+    tool(root, "create", "/old")
+    tool(root, "create", "/new")
+    two_hours_ago = time.time() - 7200
+    os.utime(os.path.join(root, ".SHMDold"), (two_hours_ago, two_hours_ago))
+    r = shmclean(root, "--older-than", "1h")
+    ok(r.returncode == 0 and not os.path.exists(os.path.join(root, ".SHMDold")) and
+       os.path.exists(os.path.join(root, ".SHMDnew")),
+       "--older-than 1h removes the 2-hour-old orphan only", r.stdout)
+    r = shmclean(root, "--older-than", "10m")
+    ok(os.path.exists(os.path.join(root, ".SHMDnew")), "--older-than 10m keeps a new one")
+    shmclean(root, "-q")
+    ok(os.listdir(root) == [], "without it, the new one goes too")
+
+
+def test_recreated(root):
+    a = holder(root, "hold", "/re")
+    tool(root, "create", "/tmp-unused")
+    # Another process unlinks /re and makes a new, unused one.
+    os.environ.setdefault("SHMSHIM_DIR", root)
+    r = subprocess.run([sys.executable, "-c", "import ctypes,os; l=ctypes.CDLL(None);"
+                        "assert l.shm_unlink(b'/re')==0; fd=l.shm_open(b'/re', 66, 0o600);"
+                        "assert fd>=0"], env=env_for(root))
+    e = obj(root, "/re") or {}
+    ok(r.returncode == 0 and e.get("state") == "orphan" and e["users"] == [],
+       "an object unlinked and made again: the old one's holder does not protect the new one", e)
+    b = holder(root, "open", "/re")
+    e = obj(root, "/re") or {}
+    ok(e.get("state") == "in-use" and [u["pid"] for u in e["users"]] == [b.pid],
+       "... and a holder of the new one is its only user", e)
+    release(a)
+    release(b)
+    shmclean(root, "-q")
+    ok(os.listdir(root) == [], "clean up")
+
+
+def test_foreign(root):
+    victim = tempfile.NamedTemporaryFile(dir=os.path.dirname(root), delete=False)
+    victim.write(b"victim")
+    victim.close()
+    try:
+        os.symlink(victim.name, os.path.join(root, ".SHMDlink"))
+        os.mkdir(os.path.join(root, ".SHMDdir"))
+        os.mkfifo(os.path.join(root, ".SHMDfifo"))
+        entries, _ = listing(root)
+        states = {n: entries.get(("object", n), {}) for n in ("/link", "/dir", "/fifo")}
+        ok(all(e.get("state") == "foreign" for e in states.values()) and
+           states["/link"]["note"] == "a symbolic link" and states["/dir"]["note"] == "a directory",
+           "a symlink, a directory and a FIFO named like objects are foreign", states)
+        r = shmclean(root, "-f")
+        ok(r.returncode == 0 and os.path.islink(os.path.join(root, ".SHMDlink")) and
+           os.path.isdir(os.path.join(root, ".SHMDdir")) and
+           open(victim.name, "rb").read() == b"victim",
+           "... they are not removed, even with --force, and the link's target is untouched")
+    finally:
+        os.unlink(victim.name)
+        for leaf in (".SHMDlink", ".SHMDfifo"):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(os.path.join(root, leaf))
+        with contextlib.suppress(FileNotFoundError):
+            os.rmdir(os.path.join(root, ".SHMDdir"))
+
+
+def test_remove_named(root):
+    h = holder(root, "hold", "/busy")
+    tool(root, "create", "/idle")
+    r = shmclean(root, "-r", "/busy", "/idle")
+    ok(r.returncode == 0 and "removed /busy" in r.stdout and "removed /idle" in r.stdout and
+       "warning: /busy was in use" in r.stderr and "/idle was" not in r.stderr,
+       "-r removes named objects and warns only for one in use", r.stdout + r.stderr)
+    ok(os.listdir(root) == [], "... both files and locks are gone")
+    release(h)
+
+
+def test_other_users(root):
+    if os.getuid() != 0:
+        skip(5, "needs root to run processes as nobody and daemon")
+        return
+    ok(tool(root, "create", "/theirs", user="daemon").returncode == 0,
+       "daemon creates /theirs")
+    # Readable to nobody through its group, not to daemon, its owner: so
+    # daemon can take no lease, and cannot look into nobody's process.
+    path = os.path.join(root, ".SHMDtheirs")
+    os.chown(path, -1, pwd.getpwnam("nobody").pw_gid)
+    os.chmod(path, 0o040)
+    h = holder(root, "open", "/theirs", user="nobody")
+    e = obj(root, "/theirs", user="daemon") or {}
+    ok(e.get("state") == "unknown",
+       "nobody holds it; shmclean as daemon can neither lease it nor see into nobody's process: unknown", e)
+    shmclean(root, user="daemon")
+    ok(os.path.exists(path), "... and keeps it without --force")
+    r = shmclean(root, "--force", user="daemon")
+    ok(r.returncode == 0 and not os.path.exists(path), "... --force removes it",
+       r.stdout + r.stderr)
+    release(h)
+    tool(root, "create", "/theirs", user="daemon")
+    h = holder(root, "open", "/theirs", user="nobody")
+    e = obj(root, "/theirs", user="daemon") or {}
+    ok(e.get("state") == "in-use",
+       "with leases, the owner learns that it is in use all the same, without /proc", e)
+    shmclean(root, "--force", user="daemon")
+    ok(os.path.exists(os.path.join(root, ".SHMDtheirs")), "... and even --force keeps it")
+    release(h)
+    shmclean(root, "-q")
+
+
+def test_failure_exit(root):
+    if os.getuid() != 0:
+        skip(1, "needs root to make a directory daemon cannot write")
+        return
+    ro = os.path.join(root, "ro")
+    os.mkdir(ro, 0o755)
+    path = os.path.join(ro, ".SHMDstuck")
+    open(path, "w").close()
+    os.chown(path, pwd.getpwnam("daemon").pw_uid, -1)
+    r = shmclean(ro, user="daemon")
+    ok(r.returncode == 1 and "cannot remove" in r.stderr and os.path.exists(path),
+       "a removal that fails (directory not writable): exit 1 and the reason", r.stderr)
+    os.unlink(path)
+    os.rmdir(ro)
+
+
+def test_race(root):
+    """Opens racing a clean: an object opened while shmclean runs survives.
+
+    Each round leaves 150 orphans that sort before /zrace, so that shmclean
+    spends a while removing them between its scan and its turn at /zrace;
+    meanwhile a process opens /zrace. If shmclean trusted its scan, it would
+    remove /zrace under the open descriptor ("LOST")."""
+    rounds = 40
+    outcomes = {"kept": 0, "enoent": 0, "LOST": 0}
+    for i in range(rounds):
+        for n in range(150):
+            open(os.path.join(root, ".SHMDfill%03d" % n), "w").close()
+        tool(root, "create", "/zrace")
+        cleaner = subprocess.Popen([CLEAN, "-q"], env=dict(os.environ, SHMSHIM_DIR=root))
+        started.append(cleaner)
+        time.sleep(random.random() * 0.03)
+        r = tool(root, "race", "/zrace")
+        cleaner.wait(60)
+        outcome = r.stdout.strip() if r.stdout.strip() in outcomes else "LOST"
+        outcomes[outcome] += 1
+        shmclean(root, "-q")
+    print("# race outcomes: %s" % outcomes)
+    ok(outcomes["LOST"] == 0, "%d rounds of open against clean: no object removed while open"
+       % rounds, outcomes)
+    ok(outcomes["kept"] > 0, "... and the open won some rounds, so the race was run", outcomes)
+    ok(os.listdir(root) == [], "nothing left after the race", os.listdir(root))
+
+
+def main():
+    for path in (LIB, TOOL, CLEAN):
+        if not os.path.exists(path):
+            print("1..0 # SKIP %s is not built" % path)
+            return 0
+    root = tempfile.mkdtemp(prefix="shmshim-test.")
+    os.chmod(root, 0o1777)
+    try:
+        for test in (test_usage, test_holders, test_stale_lock, test_long_names,
+                     test_older_than, test_recreated, test_foreign, test_remove_named,
+                     test_other_users, test_failure_exit, test_race):
+            test(root)
+    finally:
+        for p in started:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        shutil.rmtree(root, ignore_errors=True)
+    print("1..%d" % count)
+    return 1 if failed else 0
+
+
+sys.exit(main())

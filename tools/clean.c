@@ -1,0 +1,260 @@
+/*
+ * clean.c - removal, through the same lock as shm_unlink.
+ *
+ * The scan is old news by the time we act on it, so each removal takes the
+ * object's lock (DESIGN.md I1: no shm_open or shm_unlink of that name can
+ * run meanwhile) and checks again, holding it, that nobody uses the file.
+ * Where it can, it holds a write lease across the unlink: the lease is
+ * refused if any descriptor or mapping of the file exists, and while it is
+ * held, even a program outside the shim that opens the file waits. Where
+ * it cannot (not the owner, not root), /proc is asked again for that one
+ * file.
+ */
+#define _GNU_SOURCE
+#include "clean.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lock.h"
+#include "object.h"
+#include "place.h"
+#include "sysfile.h"
+#include "users.h"
+
+/* The result of checking an object again under its lock. */
+enum verdict { GONE, IN_USE, UNKNOWN, UNUSED };
+
+static enum verdict recheck_by_proc(const struct stat *st, bool force)
+{
+	struct user *users;
+	size_t uninspectable, n = users_of(st->st_dev, st->st_ino, &users,
+					   &uninspectable);
+
+	free(users);
+	if (n > 0)
+		return IN_USE;
+	return uninspectable && !force ? UNKNOWN : UNUSED;
+}
+
+/*
+ * Under the lock: removes the data file unless it is in use. Returns the
+ * verdict; on UNUSED, *unlinked tells whether the unlink worked (errno).
+ */
+static enum verdict remove_if_unused(struct place *pl, bool force, int *err)
+{
+	int fd = openat(pl->data_dir, pl->data_leaf,
+			O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	enum verdict v;
+	struct stat st;
+
+	*err = 0;
+	if (fd < 0) {
+		/* Not readable to us: no lease, so ask /proc. */
+		if (errno == ENOENT)
+			return GONE;
+		if (fstatat(pl->data_dir, pl->data_leaf, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			return errno == ENOENT ? GONE : UNKNOWN;
+		if (!S_ISREG(st.st_mode))
+			return UNKNOWN;
+		v = recheck_by_proc(&st, force);
+		if (v == UNUSED && unlinkat(pl->data_dir, pl->data_leaf, 0) < 0)
+			*err = errno == EPERM ? EACCES : errno;
+		return v;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return UNKNOWN;
+	}
+	switch (lease_try(fd, true)) {
+	case LEASE_BUSY:
+		v = IN_USE;
+		break;
+	case LEASE_FREE:
+		v = UNUSED;
+		break;
+	default:
+		v = recheck_by_proc(&st, force);
+	}
+	if (v == UNUSED && unlinkat(pl->data_dir, pl->data_leaf, 0) < 0)
+		*err = errno == EPERM ? EACCES : errno;
+	lease_release(fd);
+	close(fd);
+	return v;
+}
+
+static bool data_present(const struct place *pl)
+{
+	struct stat st;
+
+	return pl->data_dir != -1 &&
+	       fstatat(pl->data_dir, pl->data_leaf, &st, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+/* Maps e back to its place; false when e is not where the shim puts it. */
+static bool map_entry(const struct entry *e, const struct config *cf,
+		      struct obj_path *path)
+{
+	return path_for_name(cf->root, NAME_STRICT, cf->name_max, e->kind, e->name,
+			     path) == 0 &&
+	       strcmp(e->type == ENTRY_LOCK ? path->lock : path->data, e->path) == 0;
+}
+
+static int remove_object(struct entry *e, const struct clean_opts *o)
+{
+	struct obj_path path;
+	struct place pl;
+	struct lock lk;
+	enum verdict v = UNKNOWN;
+	int err = 0;
+
+	if (!map_entry(e, o->cf, &path)) {
+		e->action = "kept";
+		e->note = "not where the shim would put that name";
+		return 0;
+	}
+	place_init(&pl, &path);
+	if (place_lock(&pl, false, o->cf->lock_timeout_ms, &lk) < 0) {
+		e->action = "failed";
+		e->error = errno;
+		return -1;
+	}
+	if (place_open_data_dir(&pl, false) == 0)
+		v = remove_if_unused(&pl, o->force, &err);
+	place_unlock(&pl, &lk, data_present(&pl) && !lk.created);
+
+	e->error = err;
+	e->action = v != UNUSED ? "kept" : err ? "failed" : "removed";
+	if (v == IN_USE)
+		e->note = "in use now";
+	else if (v == UNKNOWN)
+		e->note = "could not check again";
+	else if (v == GONE)
+		e->note = "already gone";
+	return err ? -1 : 0;
+}
+
+static int remove_lock(struct entry *e, const struct clean_opts *o)
+{
+	struct obj_path path;
+	struct place pl;
+	struct lock lk;
+	bool present;
+
+	if (!map_entry(e, o->cf, &path)) {
+		e->action = "kept";
+		e->note = "not where the shim would put that name";
+		return 0;
+	}
+	place_init(&pl, &path);
+	/* It was free a moment ago; someone who took it since is live. */
+	if (place_lock(&pl, false, 0, &lk) < 0) {
+		e->action = "kept";
+		e->note = "held now";
+		return 0;
+	}
+	present = place_open_data_dir(&pl, false) == 0 && data_present(&pl);
+	place_unlock(&pl, &lk, present);
+	if (present) {
+		e->action = "kept";
+		e->note = "its object exists now";
+		return 0;
+	}
+	e->action = access(e->path, F_OK) == 0 ? "failed" : "removed";
+	if (e->action[0] == 'f') {
+		e->error = EACCES;
+		return -1;
+	}
+	return 0;
+}
+
+/* An empty hash directory: remove its empty subdirectories, then it. */
+static int remove_dir(struct entry *e)
+{
+	static const char *const subs[] = { ".SHMD", ".SHML", ".SEMD", ".SEML" };
+	int fd = open(e->path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd >= 0) {
+		for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++)
+			(void)unlinkat(fd, subs[i], AT_REMOVEDIR);
+		close(fd);
+	}
+	if (rmdir(e->path) == 0 || errno == ENOENT) {
+		e->action = "removed";
+		return 0;
+	}
+	if (errno == ENOTEMPTY || errno == EEXIST) {
+		e->action = "kept";
+		e->note = "in use now";
+		return 0;
+	}
+	e->action = "failed";
+	e->error = errno;
+	return -1;
+}
+
+static bool due(const struct entry *e, const struct clean_opts *o)
+{
+	switch (e->state) {
+	case STATE_ORPHAN:
+	case STATE_STALE:
+	case STATE_EMPTY:
+		break;
+	case STATE_UNKNOWN:
+		if (e->type == ENTRY_OBJECT && o->force)
+			break;
+		return false;
+	default:
+		return false;
+	}
+	return o->older_than < 0 || o->now - e->st.st_mtime > o->older_than;
+}
+
+int clean_entry(struct entry *e, const struct clean_opts *o)
+{
+	if (!due(e, o)) {
+		e->action = "kept";
+		return 0;
+	}
+	if (geteuid() != 0 && e->st.st_uid != geteuid()) {
+		e->action = "kept";
+		e->note = "owned by another user";
+		return 0;
+	}
+	if (o->dry_run) {
+		e->action = "would remove";
+		return 0;
+	}
+	switch (e->type) {
+	case ENTRY_OBJECT: return remove_object(e, o);
+	case ENTRY_LOCK: return remove_lock(e, o);
+	default: return remove_dir(e);
+	}
+}
+
+int clean_named(const struct config *cf, enum obj_kind kind, const char *name,
+		bool *in_use)
+{
+	struct obj_path path;
+	struct stat st;
+
+	*in_use = false;
+	if (path_for_name(cf->root, cf->rules, cf->name_max, kind, name, &path) == 0 &&
+	    lstat(path.data, &st) == 0 && S_ISREG(st.st_mode)) {
+		struct user *users;
+		size_t uninspectable;
+		int fd;
+
+		*in_use = users_of(st.st_dev, st.st_ino, &users, &uninspectable) > 0;
+		free(users);
+		fd = open(path.data, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+		if (!*in_use && fd >= 0)
+			*in_use = lease_try(fd, false) == LEASE_BUSY;
+		if (fd >= 0)
+			close(fd);
+	}
+	return object_unlink(cf, kind, name, &path);
+}

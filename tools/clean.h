@@ -1,0 +1,35 @@
+/* clean.h - removing orphaned objects, stale locks and empty directories. */
+#ifndef SHMCLEAN_CLEAN_H
+#define SHMCLEAN_CLEAN_H
+
+#include <stdbool.h>
+#include <time.h>
+
+#include "config.h"
+#include "inventory.h"
+
+struct clean_opts {
+	const struct config *cf;
+	bool dry_run;
+	bool force;       /* remove unknown objects too */
+	long older_than;  /* seconds; < 0: any age */
+	time_t now;
+};
+
+/*
+ * Decides whether e is to go and, unless dry_run, removes it under its
+ * name's lock after checking again that nobody uses it. Sets e->action
+ * ("removed", "would remove", "kept", "failed") and e->note or e->error.
+ * Returns -1 when a removal that was due failed, else 0.
+ */
+int clean_entry(struct entry *e, const struct clean_opts *o);
+
+/*
+ * shmclean -r: unlinks the named object as shm_unlink would. Sets
+ * *in_use when something had it open or mapped just before. Returns 0 or
+ * -1 with errno.
+ */
+int clean_named(const struct config *cf, enum obj_kind kind, const char *name,
+		bool *in_use);
+
+#endif

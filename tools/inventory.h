@@ -1,0 +1,68 @@
+/* inventory.h - what shmshim files a root holds, as a list of entries. */
+#ifndef SHMCLEAN_INVENTORY_H
+#define SHMCLEAN_INVENTORY_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include "path.h"
+
+enum entry_type {
+	ENTRY_OBJECT, /* a data file: .SHMDfoo */
+	ENTRY_LOCK,   /* a lock file: .SHMLfoo */
+	ENTRY_DIR,    /* a long names' hash directory with nothing in it */
+};
+
+enum entry_state {
+	STATE_IN_USE,  /* object: a live process has it open or mapped */
+	STATE_ORPHAN,  /* object: nobody has it */
+	STATE_UNKNOWN, /* object: could not tell */
+	STATE_FOREIGN, /* looks like ours but is not a regular file etc. */
+	STATE_HELD,    /* lock: a process holds it */
+	STATE_IDLE,    /* lock: free, its object exists (kept by design) */
+	STATE_STALE,   /* lock: free, its object is gone */
+	STATE_EMPTY,   /* directory: empty */
+};
+
+struct user {
+	pid_t pid;
+	char comm[32];
+};
+
+struct entry {
+	enum entry_type type;
+	enum obj_kind kind;
+	bool hashed;          /* in the long-name layout */
+	char *name;           /* the POSIX name, "/foo"; NULL for a directory */
+	char *path;           /* the file or directory */
+	struct stat st;       /* lstat of path */
+	enum entry_state state;
+	const char *note;     /* why foreign, or what happened */
+	struct user *users;
+	size_t n_users;
+	const char *action;   /* what cleaning did: "removed", "kept", ... */
+	int error;            /* errno of a failed removal */
+};
+
+struct inventory {
+	struct entry *v;
+	size_t n, cap;
+};
+
+/*
+ * Lists root, sorted by kind and name, each object followed by its lock.
+ * Returns 0, or -1 with errno when root cannot be read.
+ */
+int inventory_scan(struct inventory *inv, const char *root);
+
+/* The lock entry of the object inv->v[i], or NULL. */
+const struct entry *inventory_lock_of(const struct inventory *inv, size_t i);
+void inventory_free(struct inventory *inv);
+
+const char *state_name(enum entry_state state);
+const char *kind_name(enum obj_kind kind);
+
+#endif

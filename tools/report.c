@@ -1,0 +1,183 @@
+/*
+ * report.c - printing the inventory.
+ *
+ * The table is for people: one line per file, the POSIX name near the end
+ * because it can be 255 characters long. The JSON document is for
+ * programs: sizes in bytes, times as ISO 8601 in UTC and as an age in
+ * seconds, names as JSON strings (bytes that are not UTF-8 escaped).
+ */
+#define _GNU_SOURCE
+#include "report.h"
+
+#include <pwd.h>
+#include <string.h>
+
+static const char *owner_name(uid_t uid, char *buf, size_t size)
+{
+	struct passwd pw, *found = NULL;
+	char scratch[1024];
+
+	if (getpwuid_r(uid, &pw, scratch, sizeof scratch, &found) == 0 && found)
+		snprintf(buf, size, "%s", found->pw_name);
+	else
+		snprintf(buf, size, "%u", (unsigned)uid);
+	return buf;
+}
+
+static const char *type_label(const struct entry *e)
+{
+	if (e->type == ENTRY_DIR)
+		return "dir";
+	if (e->type == ENTRY_LOCK)
+		return e->kind == KIND_SEM ? "sem-lock" : "shm-lock";
+	return kind_name(e->kind);
+}
+
+static void format_age(char *buf, size_t size, long seconds)
+{
+	if (seconds < 0)
+		seconds = 0;
+	if (seconds < 120)
+		snprintf(buf, size, "%lds", seconds);
+	else if (seconds < 7200)
+		snprintf(buf, size, "%ldm", seconds / 60);
+	else if (seconds < 2L * 86400)
+		snprintf(buf, size, "%ldh", seconds / 3600);
+	else
+		snprintf(buf, size, "%ldd", seconds / 86400);
+}
+
+static const char *display_name(const struct entry *e)
+{
+	return e->name ? e->name : e->path;
+}
+
+void report_table(FILE *out, const struct inventory *inv, time_t now)
+{
+	fprintf(out, "%-8s %-8s %12s %-10s %-5s %5s  %s\n", "STATE", "TYPE",
+		"SIZE", "OWNER", "MODE", "AGE", "NAME (USERS)");
+	for (size_t i = 0; i < inv->n; i++) {
+		const struct entry *e = &inv->v[i];
+		char owner[64], age[24];
+
+		format_age(age, sizeof age, (long)(now - e->st.st_mtime));
+		fprintf(out, "%-8s %-8s %12lld %-10s %04o  %5s  %s", state_name(e->state),
+			type_label(e), (long long)e->st.st_size,
+			owner_name(e->st.st_uid, owner, sizeof owner),
+			(unsigned)(e->st.st_mode & 07777), age, display_name(e));
+		for (size_t u = 0; u < e->n_users; u++)
+			fprintf(out, "%s%d(%s)", u ? " " : "  ", (int)e->users[u].pid,
+				e->users[u].comm);
+		if (e->note)
+			fprintf(out, "  [%s]", e->note);
+		fputc('\n', out);
+	}
+}
+
+void report_action(FILE *out, const struct entry *e, bool verbose)
+{
+	bool acted = strcmp(e->action, "kept") != 0;
+
+	if (!acted && !verbose)
+		return;
+	fprintf(out, "%s %s %s (%s", e->action, type_label(e), display_name(e),
+		state_name(e->state));
+	if (e->type == ENTRY_OBJECT)
+		fprintf(out, ", %lld bytes", (long long)e->st.st_size);
+	if (e->note)
+		fprintf(out, ", %s", e->note);
+	fprintf(out, ")\n");
+}
+
+/* Length of the valid UTF-8 sequence at s, or 0. */
+static size_t utf8_len(const unsigned char *s)
+{
+	size_t n = s[0] >= 0xf0 && s[0] < 0xf5 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc2 ? 2 : 0;
+
+	for (size_t i = 1; i < n; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	return n;
+}
+
+static void json_string(FILE *out, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	fputc('"', out);
+	while (*p) {
+		size_t n;
+
+		if (*p == '"' || *p == '\\') {
+			fprintf(out, "\\%c", *p++);
+		} else if (*p >= 0x20 && *p < 0x7f) {
+			fputc(*p++, out);
+		} else if (*p >= 0x80 && (n = utf8_len(p)) > 0) {
+			fwrite(p, 1, n, out);
+			p += n;
+		} else {
+			/* Control characters, and stray bytes as Latin-1. */
+			fprintf(out, "\\u%04x", *p++);
+		}
+	}
+	fputc('"', out);
+}
+
+static void json_field(FILE *out, const char *key, const char *value, bool comma)
+{
+	fprintf(out, "\"%s\": ", key);
+	if (value)
+		json_string(out, value);
+	else
+		fputs("null", out);
+	if (comma)
+		fputs(", ", out);
+}
+
+static void json_entry(FILE *out, const struct entry *e, time_t now, bool with_actions)
+{
+	char owner[64], when[32], mode[8];
+	struct tm tm;
+
+	gmtime_r(&e->st.st_mtime, &tm);
+	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	snprintf(mode, sizeof mode, "%04o", (unsigned)(e->st.st_mode & 07777));
+	fputs("    {", out);
+	json_field(out, "name", e->name, true);
+	json_field(out, "type", e->type == ENTRY_OBJECT ? "object"
+				: e->type == ENTRY_LOCK ? "lock" : "directory", true);
+	json_field(out, "kind", kind_name(e->kind), true);
+	json_field(out, "path", e->path, true);
+	fprintf(out, "\"hashed\": %s, \"size\": %lld, \"uid\": %u, ", e->hashed ? "true" : "false",
+		(long long)e->st.st_size, (unsigned)e->st.st_uid);
+	json_field(out, "owner", owner_name(e->st.st_uid, owner, sizeof owner), true);
+	json_field(out, "mode", mode, true);
+	json_field(out, "mtime", when, true);
+	fprintf(out, "\"age_seconds\": %lld, ", (long long)(now - e->st.st_mtime));
+	json_field(out, "state", state_name(e->state), true);
+	json_field(out, "note", e->note, true);
+	if (with_actions) {
+		json_field(out, "action", e->action, true);
+		json_field(out, "error", e->error ? strerror(e->error) : NULL, true);
+	}
+	fputs("\"users\": [", out);
+	for (size_t u = 0; u < e->n_users; u++) {
+		fprintf(out, "%s{\"pid\": %d, ", u ? ", " : "", (int)e->users[u].pid);
+		json_field(out, "comm", e->users[u].comm, false);
+		fputc('}', out);
+	}
+	fputs("]}", out);
+}
+
+void report_json(FILE *out, const char *root, const struct inventory *inv,
+		 time_t now, bool with_actions)
+{
+	fputs("{\n  ", out);
+	json_field(out, "root", *root ? root : "/", true);
+	fputs("\n  \"entries\": [\n", out);
+	for (size_t i = 0; i < inv->n; i++) {
+		json_entry(out, &inv->v[i], now, with_actions);
+		fputs(i + 1 < inv->n ? ",\n" : "\n", out);
+	}
+	fputs("  ]\n}\n", out);
+}

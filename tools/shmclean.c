@@ -1,0 +1,242 @@
+/*
+ * shmclean.c - list shmshim's objects, tell which are in use, and remove
+ * the leftovers. Options and the flow of one run; the work is in
+ * inventory.c (what is there), users.c (who uses it), clean.c (removal
+ * under the shim's own lock) and report.c (output).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "clean.h"
+#include "config.h"
+#include "inventory.h"
+#include "report.h"
+#include "users.h"
+
+#ifndef SHMSHIM_VERSION
+#define SHMSHIM_VERSION "unknown"
+#endif
+
+enum mode { MODE_CLEAN, MODE_LIST, MODE_REMOVE };
+
+struct options {
+	enum mode mode;
+	const char *dir;
+	bool dry_run, force, json, quiet, verbose, sem;
+	long older_than;
+};
+
+static void usage(FILE *out)
+{
+	fputs("Usage: shmclean [OPTION]...          remove orphaned objects and stale locks\n"
+	      "       shmclean -l [OPTION]...       list objects and locks\n"
+	      "       shmclean -r [OPTION]... NAME...  remove the named objects\n"
+	      "\n"
+	      "Finds the POSIX shared memory objects that libshmshim keeps as files\n"
+	      "(<root>/.SHMD<name>), tells which are in use, and removes those nobody uses.\n"
+	      "\n"
+	      "  -l, --list             list every object and lock, remove nothing\n"
+	      "  -n, --dry-run          print what would be removed, remove nothing\n"
+	      "  -r, --remove           unlink the named objects as shm_unlink would,\n"
+	      "                         warning when they are in use\n"
+	      "  -d, --dir DIR          the root (default: $SHMSHIM_DIR, else /tmp)\n"
+	      "      --older-than AGE   remove only objects last modified more than AGE\n"
+	      "                         ago: a number with s, m, h or d (30s, 10m, 2h, 7d)\n"
+	      "  -f, --force            also remove objects whose use cannot be told\n"
+	      "      --sem              with -r, the names are semaphores\n"
+	      "      --json             print one JSON document instead of text\n"
+	      "  -q, --quiet            print only errors\n"
+	      "  -v, --verbose          also print what is kept, and why\n"
+	      "  -h, --help             print this help\n"
+	      "  -V, --version          print the version\n"
+	      "\n"
+	      "States: in-use, orphan, unknown (some process could not be inspected),\n"
+	      "foreign (looks like ours but is not: never removed); locks are held,\n"
+	      "idle (their object exists) or stale (their object is gone).\n"
+	      "Exit status: 0 when all asked was done, 1 when a removal failed,\n"
+	      "2 for a usage error.\n",
+	      out);
+}
+
+static void usage_error(const char *fmt, const char *arg)
+{
+	fputs("shmclean: ", stderr);
+	fprintf(stderr, fmt, arg);
+	fputs("\nTry 'shmclean --help'.\n", stderr);
+	exit(2);
+}
+
+/* "30s", "10m", "2h", "7d" or plain seconds; -1 when malformed. */
+static long parse_duration(const char *s)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || v < 0)
+		return -1;
+	switch (*end) {
+	case '\0':
+	case 's': break;
+	case 'm': v *= 60; break;
+	case 'h': v *= 3600; break;
+	case 'd': v *= 86400; break;
+	default: return -1;
+	}
+	return *end && end[1] ? -1 : v;
+}
+
+static void parse_options(int argc, char **argv, struct options *o)
+{
+	enum { OPT_OLDER = 256, OPT_JSON, OPT_SEM };
+	static const struct option longs[] = {
+		{ "list", no_argument, NULL, 'l' },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "remove", no_argument, NULL, 'r' },
+		{ "dir", required_argument, NULL, 'd' },
+		{ "older-than", required_argument, NULL, OPT_OLDER },
+		{ "force", no_argument, NULL, 'f' },
+		{ "sem", no_argument, NULL, OPT_SEM },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	memset(o, 0, sizeof *o);
+	o->older_than = -1;
+	while ((c = getopt_long(argc, argv, "lnrd:fqvhV", longs, NULL)) != -1) {
+		switch (c) {
+		case 'l': o->mode = MODE_LIST; break;
+		case 'n': o->dry_run = true; break;
+		case 'r': o->mode = MODE_REMOVE; break;
+		case 'd': o->dir = optarg; break;
+		case 'f': o->force = true; break;
+		case 'q': o->quiet = true; break;
+		case 'v': o->verbose = true; break;
+		case OPT_SEM: o->sem = true; break;
+		case OPT_JSON: o->json = true; break;
+		case OPT_OLDER:
+			o->older_than = parse_duration(optarg);
+			if (o->older_than < 0)
+				usage_error("--older-than: '%s' is not a duration like 30s, 10m, 2h or 7d",
+					    optarg);
+			break;
+		case 'h': usage(stdout); exit(0);
+		case 'V': printf("shmclean (shmshim) %s\n", SHMSHIM_VERSION); exit(0);
+		default: usage_error("%s", "unknown option or missing argument");
+		}
+	}
+	if (o->mode == MODE_REMOVE && optind == argc)
+		usage_error("%s", "-r needs at least one object name");
+	if (o->mode != MODE_REMOVE && optind < argc)
+		usage_error("unexpected argument '%s' (names go with -r)", argv[optind]);
+	if (o->mode == MODE_REMOVE && o->json)
+		usage_error("%s", "--json does not go with -r");
+}
+
+static int remove_named(const struct config *cf, const struct options *o,
+			char **names, int n)
+{
+	int status = 0;
+
+	for (int i = 0; i < n; i++) {
+		bool in_use;
+
+		if (o->dry_run) {
+			if (!o->quiet)
+				printf("would remove %s\n", names[i]);
+			continue;
+		}
+		if (clean_named(cf, o->sem ? KIND_SEM : KIND_SHM, names[i], &in_use) < 0) {
+			fprintf(stderr, "shmclean: %s: %s\n", names[i], strerror(errno));
+			status = 1;
+			continue;
+		}
+		if (in_use)
+			fprintf(stderr, "shmclean: warning: %s was in use; its users keep it "
+				"until they close it\n", names[i]);
+		if (!o->quiet)
+			printf("removed %s\n", names[i]);
+	}
+	return status;
+}
+
+/* Cleans entry i; an object's removal takes its lock file with it. */
+static int clean_one(struct inventory *inv, size_t i, const struct clean_opts *co)
+{
+	struct entry *e = &inv->v[i];
+	struct entry *lock = (struct entry *)inventory_lock_of(inv, i);
+
+	if (e->action) /* done with its object */
+		return 0;
+	if (clean_entry(e, co) < 0) {
+		fprintf(stderr, "shmclean: cannot remove %s: %s\n", e->path,
+			strerror(e->error));
+		return -1;
+	}
+	if (lock && strcmp(e->action, "removed") == 0 && access(lock->path, F_OK) < 0) {
+		lock->action = "removed";
+		lock->note = "with its object";
+	} else if (lock && strcmp(e->action, "would remove") == 0) {
+		lock->action = e->action;
+		lock->note = "with its object";
+	}
+	return 0;
+}
+
+static int scan_and_act(const struct config *cf, const struct options *o)
+{
+	struct clean_opts co = { cf, o->dry_run, o->force, o->older_than, time(NULL) };
+	struct inventory inv;
+	int status = 0;
+
+	if (inventory_scan(&inv, cf->root) < 0) {
+		fprintf(stderr, "shmclean: %s: %s\n", *cf->root ? cf->root : "/", strerror(errno));
+		return 1;
+	}
+	users_classify(&inv, cf);
+	if (o->mode == MODE_CLEAN)
+		for (size_t i = 0; i < inv.n; i++)
+			if (clean_one(&inv, i, &co) < 0)
+				status = 1;
+	if (o->json)
+		report_json(stdout, cf->root, &inv, co.now, o->mode == MODE_CLEAN);
+	else if (o->mode == MODE_LIST)
+		report_table(stdout, &inv, co.now);
+	else if (!o->quiet)
+		for (size_t i = 0; i < inv.n; i++)
+			report_action(stdout, &inv.v[i], o->verbose);
+	inventory_free(&inv);
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o;
+	struct config cf;
+	struct stat st;
+
+	parse_options(argc, argv, &o);
+	config_parse(&cf, o.dir ? o.dir : getenv("SHMSHIM_DIR"), getenv("SHMSHIM_NAMES"),
+		     getenv("SHMSHIM_LOCK_TIMEOUT_MS"), NULL);
+	if (stat(*cf.root ? cf.root : "/", &st) < 0 || !S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "shmclean: %s: %s\n", *cf.root ? cf.root : "/",
+			errno && !S_ISDIR(st.st_mode) ? strerror(errno) : "not a directory");
+		return 1;
+	}
+	if (o.mode == MODE_REMOVE)
+		return remove_named(&cf, &o, argv + optind, argc - optind);
+	return scan_and_act(&cf, &o);
+}
