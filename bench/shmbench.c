@@ -7,6 +7,7 @@
  *   shmbench floor  DIR N    open(O_RDWR) + close of a file in DIR
  *   shmbench contend P MS    P processes opening and closing one name for MS
  *   shmbench data   MB       first touch and rewrite of an MB object via mmap
+ *   shmbench hold   NAME     create NAME, keep it open until stdin closes
  *
  * Prints one JSON object on stdout: ns per operation, or for contend the
  * aggregate operations per second and the worst single call, or for data
@@ -191,6 +192,19 @@ static void bench_data(long mb)
 	       (double)mb / (t1 / 1e9), (double)mb / (t2 / 1e9));
 }
 
+static void hold(const char *object)
+{
+	int fd = shm_open(object, O_RDWR | O_CREAT, 0600);
+	char c;
+
+	if (fd < 0)
+		die("shm_open");
+	printf("ready\n");
+	fflush(stdout);
+	while (read(0, &c, 1) > 0)
+		;
+}
+
 int main(int argc, char **argv)
 {
 	snprintf(name, sizeof name, "/shmbench.%d", (int)getpid());
@@ -204,6 +218,8 @@ int main(int argc, char **argv)
 		bench_contend(atoi(argv[2]), atof(argv[3]));
 	else if (argc == 3 && strcmp(argv[1], "data") == 0)
 		bench_data(atol(argv[2]));
+	else if (argc == 3 && strcmp(argv[1], "hold") == 0)
+		hold(argv[2]);
 	else {
 		fprintf(stderr, "usage: see the comment at the top of bench/shmbench.c\n");
 		return 2;
