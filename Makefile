@@ -10,7 +10,7 @@ SAN      = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-fram
 
 B = build
 SHIM_SRC = shim/config.c shim/debug.c shim/lock.c shim/md5.c shim/name.c shim/object.c \
-           shim/path.c shim/place.c shim/shm.c
+           shim/path.c shim/place.c shim/sem.c shim/semreg.c shim/shm.c
 SHIM_HDR = $(wildcard shim/*.h)
 SHIM_OBJ = $(SHIM_SRC:shim/%.c=$(B)/obj/%.o)
 SAN_OBJ  = $(SHIM_SRC:shim/%.c=$(B)/san/%.o)
@@ -19,7 +19,7 @@ SAN_OBJ  = $(SHIM_SRC:shim/%.c=$(B)/san/%.o)
 UNIT_TESTS  = t_md5 t_name
 # Tests of the public API: run with the library preloaded, with the shim's
 # objects linked in under the sanitizers, and under valgrind.
-API_TESTS   = t_shm t_lock t_race t_fail t_users
+API_TESTS   = t_shm t_lock t_race t_fail t_users t_sem
 # Helper programs the scripts run under the preload.
 HELPERS     = symver_open shm_tool
 
@@ -27,7 +27,7 @@ VERSION  = 0.1.0
 TOOL_SRC = tools/clean.c tools/inventory.c tools/report.c tools/shmclean.c tools/users.c
 # shmclean is built from the shim's own sources (not its public API), so the
 # name rules, the layout and the lock protocol exist once.
-TOOL_SHIM_OBJ = $(filter-out $(B)/obj/shm.o,$(SHIM_OBJ))
+TOOL_SHIM_OBJ = $(filter-out $(B)/obj/shm.o $(B)/obj/sem.o $(B)/obj/semreg.o,$(SHIM_OBJ))
 
 .PHONY: all check clean bench
 all: $(B)/libshmshim.so $(B)/shmclean

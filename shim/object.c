@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -79,9 +80,72 @@ fail:
  * from refusing another user's object; if that finds it gone (removed by a
  * program outside the shim), go round again.
  */
-static int open_data(struct place *pl, int oflag, mode_t mode, bool *created)
+static int write_all(int fd, const void *data, size_t len)
 {
-	const int base = (oflag & O_ACCMODE) | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC;
+	const char *p = data;
+
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/*
+ * Creates the data file with its content already in it: written under a
+ * temporary name, then linked to the real one, so that nobody ever sees
+ * it half made, even after a crash. Fails with EEXIST when the data path
+ * exists. We hold the name's lock, so the temporary name is ours alone; one
+ * that exists is the leftover of a holder that died, and goes.
+ */
+static int create_initialised(struct place *pl, int oflag, mode_t mode,
+			      const struct object_init *init)
+{
+	const int flags = (oflag & O_ACCMODE) | O_CREAT | O_EXCL | O_NOFOLLOW |
+			  O_NOCTTY | O_CLOEXEC;
+	char buf[PATH_MAX];
+	const char *tmp;
+	int dir, fd, saved;
+
+	place_temp(pl, buf, &dir, &tmp);
+	fd = openat(dir, tmp, flags, mode & 0777);
+	if (fd < 0 && errno == EEXIST && unlinkat(dir, tmp, 0) == 0)
+		fd = openat(dir, tmp, flags, mode & 0777);
+	if (fd < 0)
+		return -1;
+	if (write_all(fd, init->data, init->len) == 0 &&
+	    linkat(dir, tmp, pl->data_dir, pl->data_leaf, 0) == 0) {
+		(void)unlinkat(dir, tmp, 0);
+		return fd;
+	}
+	saved = errno;
+	(void)unlinkat(dir, tmp, 0);
+	close(fd);
+	errno = saved;
+	return -1;
+}
+
+/* Creates the data file, exclusively. */
+static int create_data(struct place *pl, int oflag, mode_t mode,
+		       const struct object_init *init)
+{
+	if (init)
+		return create_initialised(pl, oflag, mode, init);
+	return openat(pl->data_dir, pl->data_leaf,
+		      (oflag & O_ACCMODE) | O_CREAT | O_EXCL | O_NOFOLLOW |
+			      O_NOCTTY | O_CLOEXEC,
+		      mode & 0777);
+}
+
+static int open_data(struct place *pl, int oflag, mode_t mode,
+		     const struct object_init *init, bool *created)
+{
 	const bool create = oflag & O_CREAT;
 
 	if (place_open_data_dir(pl, create) < 0)
@@ -90,8 +154,7 @@ static int open_data(struct place *pl, int oflag, mode_t mode, bool *created)
 		int fd;
 
 		if (create) {
-			fd = openat(pl->data_dir, pl->data_leaf,
-				    base | O_CREAT | O_EXCL, mode & 0777);
+			fd = create_data(pl, oflag, mode, init);
 			if (fd >= 0) {
 				*created = true;
 				return fd;
@@ -132,7 +195,7 @@ static int open_without_lock(struct place *pl, int oflag)
 	if ((oflag & (O_CREAT | O_TRUNC)) || (errno != EACCES && errno != EROFS))
 		return -1;
 	if (place_open_data_dir(pl, false) == 0)
-		fd = open_data(pl, oflag, 0, &(bool){ false });
+		fd = open_data(pl, oflag, 0, NULL, &(bool){ false });
 	place_close(pl);
 	return fd;
 }
@@ -164,7 +227,8 @@ static int map_name(const struct config *cf, enum obj_kind kind,
 }
 
 int object_open(const struct config *cf, enum obj_kind kind,
-		const char *name, int oflag, mode_t mode, struct obj_path *path)
+		const char *name, int oflag, mode_t mode,
+		const struct object_init *init, struct obj_path *path)
 {
 	int err = check_access(oflag);
 	bool exclusive = (oflag & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL);
@@ -182,7 +246,7 @@ int object_open(const struct config *cf, enum obj_kind kind,
 	place_init(&pl, path);
 	if (place_lock(&pl, exclusive, cf->lock_timeout_ms, &lk) < 0)
 		return open_without_lock(&pl, oflag);
-	fd = open_data(&pl, oflag, mode, &created);
+	fd = open_data(&pl, oflag, mode, init, &created);
 	/*
 	 * Keep the lock file only for an object that exists, and only if it
 	 * was there before or this call made the object: then the lock file

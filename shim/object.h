@@ -8,12 +8,24 @@
 #include "path.h"
 
 /*
+ * The content a new object starts with, when it must never be seen
+ * without it (a semaphore): the object is written under a temporary name
+ * and linked into place.
+ */
+struct object_init {
+	const void *data;
+	size_t len;
+};
+
+/*
  * shm_open's semantics for an object of the given kind under cf's root:
- * returns a descriptor or -1 with errno. *path receives the object's files
+ * returns a descriptor or -1 with errno. init, when not NULL, is the
+ * content of a newly created object. *path receives the object's files
  * (path->data is empty when the name was invalid).
  */
 int object_open(const struct config *cf, enum obj_kind kind, const char *name,
-		int oflag, mode_t mode, struct obj_path *path);
+		int oflag, mode_t mode, const struct object_init *init,
+		struct obj_path *path);
 
 /* shm_unlink's semantics: returns 0 or -1 with errno. */
 int object_unlink(const struct config *cf, enum obj_kind kind,

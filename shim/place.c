@@ -23,6 +23,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -133,6 +135,26 @@ int place_open_data_dir(struct place *pl, bool create)
 		return -1;
 	pl->data_dir = open_subdir(pl->hash_fd, pl->path->data_sub, create);
 	return pl->data_dir < 0 ? -1 : 0;
+}
+
+void place_temp(const struct place *pl, char buf[PATH_MAX], int *dir,
+		const char **leaf)
+{
+	char *prefix;
+
+	if (pl->path->hashed) {
+		/* ".SEMT" in the hash directory, beside ".SEMD". */
+		memcpy(buf, pl->path->data_sub, PREFIX_LEN + 1);
+		prefix = buf;
+		*dir = pl->hash_fd;
+	} else {
+		/* <root>/.SEMTfoo beside <root>/.SEMDfoo. */
+		snprintf(buf, PATH_MAX, "%s", pl->path->data);
+		prefix = strrchr(buf, '/') + 1;
+		*dir = AT_FDCWD;
+	}
+	prefix[PREFIX_LEN - 1] = 'T';
+	*leaf = buf;
 }
 
 int place_reopen_data_dir(struct place *pl)

@@ -33,7 +33,7 @@ EXPORT int shm_open(const char *name, int oflag, mode_t mode)
 
 	path.data[0] = '\0';
 	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel_state);
-	fd = object_open(config_get(), KIND_SHM, name, oflag, mode, &path);
+	fd = object_open(config_get(), KIND_SHM, name, oflag, mode, NULL, &path);
 	if (config_get()->debug)
 		debug_call("shm_open", name, oflag, mode,
 			   path.data[0] ? path.data : NULL, fd);

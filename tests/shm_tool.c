@@ -6,6 +6,7 @@
  *   shm_tool open NAME           open an existing object read-only, keep it
  *   shm_tool map NAME            create it, map it, close the descriptor
  *   shm_tool lock NAME           hold the lock file <root>/.SHML<NAME>
+ *   shm_tool sem NAME            create a semaphore (value 1) and keep it open
  *   shm_tool race NAME           open an existing object; 20 ms later say
  *                                whether it is still the file at its path
  *
@@ -13,6 +14,7 @@
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <semaphore.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,6 +68,14 @@ int main(int argc, char **argv)
 
 	if (strcmp(cmd, "race") == 0)
 		return race(name);
+	if (strcmp(cmd, "sem") == 0) {
+		sem_t *sem = sem_open(name, O_CREAT, 0600, 1);
+
+		if (sem == SEM_FAILED)
+			return fail("sem_open");
+		ready_and_wait();
+		return 0;
+	}
 	if (strcmp(cmd, "lock") == 0) {
 		char path[4096];
 

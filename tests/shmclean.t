@@ -284,6 +284,23 @@ def test_remove_named(root):
     release(h)
 
 
+def test_semaphores(root):
+    h = holder(root, "sem", "/sema")
+    entries, _ = listing(root)
+    e = entries.get(("object", "/sema"), {})
+    ok(e.get("kind") == "sem" and e["state"] == "in-use" and
+       [u["pid"] for u in e["users"]] == [h.pid] and e["path"] == os.path.join(root, ".SEMDsema"),
+       "a semaphore held by a process is listed as kind sem, in-use, with its PID", e)
+    release(h)
+    r = shmclean(root)
+    ok(r.returncode == 0 and "removed sem /sema" in r.stdout and os.listdir(root) == [],
+       "once its holder is gone, shmclean removes it with its lock", r.stdout)
+    release(holder(root, "sem", "/semb"))
+    r = shmclean(root, "-r", "--sem", "/semb")
+    ok(r.returncode == 0 and "removed /semb" in r.stdout and os.listdir(root) == [],
+       "-r --sem removes a named semaphore", r.stdout + r.stderr)
+
+
 def test_other_users(root):
     if os.getuid() != 0:
         skip(5, "needs root to run processes as nobody and daemon")
@@ -370,6 +387,7 @@ def main():
     try:
         for test in (test_usage, test_holders, test_stale_lock, test_long_names,
                      test_older_than, test_recreated, test_foreign, test_remove_named,
+                     test_semaphores,
                      test_other_users, test_failure_exit, test_race):
             test(root)
     finally:
