@@ -74,6 +74,10 @@ $(B)/tests/shm_tool: tests/shm_tool.c | $(B)/tests
 $(B)/tests/symver_open: tests/symver_open.c $(B)/tests/oldrt/librt.so
 	$(CC) $(TEST_CFLAGS) -o $@ $< -L$(B)/tests/oldrt -Wl,--no-as-needed -lrt
 
+# Boost.Interprocess client, built when the headers are there.
+$(B)/tests/boost_counter: tests/boost_counter.cpp | $(B)/tests
+	$(CXX) -std=c++17 -O2 -Wall -Wextra -Werror -o $@ $< -pthread -lrt
+
 $(B)/tests/fuzz_name: tests/fuzz_name.c $(SHIM_SRC) $(SHIM_HDR) | $(B)/tests
 	$(CLANG) $(WARN) -g -O1 -Ishim -fsanitize=fuzzer,address,undefined \
 	    -o $@ tests/fuzz_name.c shim/name.c shim/path.c shim/md5.c
@@ -81,11 +85,14 @@ $(B)/tests/fuzz_name: tests/fuzz_name.c $(SHIM_SRC) $(SHIM_HDR) | $(B)/tests
 TEST_BINS = $(addprefix $(B)/tests/,$(UNIT_TESTS) $(API_TESTS) $(HELPERS)) \
             $(addprefix $(B)/tests/,$(addsuffix -san,$(API_TESTS)))
 
-# Runs every test and prints prove's one summary line. The fuzzer is built
-# only when clang is there; tests/fuzz.t says so when it is not.
+# Runs every test and prints prove's one summary line. The fuzzer and the
+# Boost client are built only when clang and Boost are there; their tests
+# say so when they are not.
 check: all $(TEST_BINS)
 	@if command -v $(CLANG) >/dev/null 2>&1; then \
 	    $(MAKE) --no-print-directory $(B)/tests/fuzz_name; fi
+	@if [ -d /usr/include/boost/interprocess ] && command -v $(CXX) >/dev/null 2>&1; then \
+	    $(MAKE) --no-print-directory $(B)/tests/boost_counter; fi
 	prove -j2 tests/*.t
 
 # Benchmarks: the shim against native glibc, in one run (see bench/run).

@@ -25,7 +25,7 @@ else
 fi
 if command -v shellcheck >/dev/null 2>&1; then
 	out=$(shellcheck -x .ci/run tests/run tests/lib.sh tests/fuzz.t \
-		tests/lint.t tests/preload.t 2>&1)
+		tests/lint.t tests/preload.t tests/boost.t 2>&1)
 	ok $? "shellcheck finds nothing in the shell scripts"
 	[ -n "$out" ] && echo "$out" | sed 's/^/# /'
 else
