@@ -29,8 +29,15 @@ TOOL_SRC = tools/clean.c tools/inventory.c tools/report.c tools/shmclean.c tools
 # name rules, the layout and the lock protocol exist once.
 TOOL_SHIM_OBJ = $(filter-out $(B)/obj/shm.o $(B)/obj/sem.o $(B)/obj/semreg.o,$(SHIM_OBJ))
 
-.PHONY: all check clean bench
-all: $(B)/libshmshim.so $(B)/shmclean
+PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+LIBDIR  ?= $(PREFIX)/lib
+MANDIR  ?= $(PREFIX)/share/man
+MAN1     = man/shmshim.1 man/shmclean.1
+MAN7     = man/shmshim.7
+
+.PHONY: all check clean bench install uninstall FORCE
+all: $(B)/libshmshim.so $(B)/shmclean $(B)/shmshim
 
 $(B)/obj/%.o: shim/%.c $(SHIM_HDR) | $(B)/obj
 	$(CC) $(SHIM_CFLAGS) -c $< -o $@
@@ -44,6 +51,34 @@ $(B)/libshmshim.so: $(SHIM_OBJ)
 $(B)/shmclean: $(TOOL_SRC) $(wildcard tools/*.h) $(TOOL_SHIM_OBJ)
 	$(CC) $(WARN) $(CFLAGS) -Ishim -DSHMSHIM_VERSION='"$(VERSION)"' -o $@ \
 	    $(TOOL_SRC) $(TOOL_SHIM_OBJ)
+
+# The launcher, for use from the build tree: the library sits beside it.
+$(B)/shmshim: tools/shmshim.in | $(B)/obj
+	sed -e 's|@LIBREL@|.|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
+	chmod 0755 $@
+
+# The launcher as installed: the library's place relative to BINDIR, so
+# that it works in a DESTDIR staging tree too, and LIBDIR as a fallback.
+$(B)/shmshim.installed: tools/shmshim.in FORCE | $(B)/obj
+	sed -e "s|@LIBREL@|$$(realpath -m --relative-to='$(BINDIR)' '$(LIBDIR)')|" \
+	    -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
+
+FORCE:
+
+install: all $(B)/shmshim.installed
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(BINDIR) \
+	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7
+	install -m 0755 $(B)/libshmshim.so $(DESTDIR)$(LIBDIR)/libshmshim.so
+	install -m 0755 $(B)/shmclean $(DESTDIR)$(BINDIR)/shmclean
+	install -m 0755 $(B)/shmshim.installed $(DESTDIR)$(BINDIR)/shmshim
+	install -m 0644 $(MAN1) $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 $(MAN7) $(DESTDIR)$(MANDIR)/man7/
+
+uninstall:
+	rm -f $(DESTDIR)$(LIBDIR)/libshmshim.so $(DESTDIR)$(BINDIR)/shmclean \
+	    $(DESTDIR)$(BINDIR)/shmshim \
+	    $(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(MAN1))) \
+	    $(addprefix $(DESTDIR)$(MANDIR)/man7/,$(notdir $(MAN7)))
 
 $(B)/obj $(B)/san $(B)/tests:
 	mkdir -p $@
@@ -105,4 +140,4 @@ bench: all $(B)/bench/shmbench
 
 clean:
 	rm -rf $(B)
-.SECONDARY:
+.SECONDARY: $(SAN_OBJ)
