@@ -11,7 +11,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <semaphore.h>
 #include <stdarg.h>
 #include <string.h>
@@ -19,13 +18,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "api.h"
 #include "config.h"
 #include "debug.h"
 #include "object.h"
 #include "semreg.h"
 #include "sysfile.h"
-
-#define EXPORT __attribute__((visibility("default")))
 
 /* Maps the semaphore file fd and records it. Closes fd. */
 static sem_t *map_semaphore(int fd)
@@ -81,20 +79,12 @@ static sem_t *open_semaphore(const char *name, int oflag, mode_t mode,
 	return fd < 0 ? SEM_FAILED : map_semaphore(fd);
 }
 
-static void restore_cancel_state(int state)
-{
-	int saved = errno;
-
-	pthread_setcancelstate(state, NULL);
-	errno = saved;
-}
-
 EXPORT sem_t *sem_open(const char *name, int oflag, ...)
 {
 	struct obj_path path;
 	mode_t mode = 0;
 	unsigned value = 0;
-	int cancel_state;
+	int state;
 	sem_t *sem;
 
 	va_list ap;
@@ -110,12 +100,12 @@ EXPORT sem_t *sem_open(const char *name, int oflag, ...)
 	}
 	va_end(ap);
 	path.data[0] = '\0';
-	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel_state);
+	state = api_cancel_off();
 	sem = open_semaphore(name, oflag, mode, value, &path);
 	if (config_get()->debug)
 		debug_call("sem_open", name, O_RDWR | (oflag & (O_CREAT | O_EXCL)), mode,
 			   path.data[0] ? path.data : NULL, sem == SEM_FAILED ? -1 : 0);
-	restore_cancel_state(cancel_state);
+	api_cancel_restore(state);
 	return sem;
 }
 
@@ -132,14 +122,5 @@ EXPORT int sem_close(sem_t *sem)
 
 EXPORT int sem_unlink(const char *name)
 {
-	struct obj_path path;
-	int cancel_state, r;
-
-	path.data[0] = '\0';
-	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel_state);
-	r = object_unlink(config_get(), KIND_SEM, name, &path);
-	if (config_get()->debug)
-		debug_call("sem_unlink", name, -1, 0, path.data[0] ? path.data : NULL, r);
-	restore_cancel_state(cancel_state);
-	return r;
+	return api_unlink("sem_unlink", KIND_SEM, name);
 }

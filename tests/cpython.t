@@ -14,27 +14,14 @@ import subprocess
 import sys
 import tempfile
 
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from taplib import ok, skip, skip_all, done  # noqa: E402
+
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LIB = os.path.join(TOP, "build", "libshmshim.so")
 PYTHON = "/usr/bin/python3"
-count = failed = 0
 SYNC_CLASSES = ["Lock", "Semaphore", "Condition", "Event", "Barrier", "Queue", "Pool"]
-
-
-def ok(cond, desc, detail=None):
-    global count, failed
-    count += 1
-    print(("ok" if cond else "not ok") + " %d - %s" % (count, desc), flush=True)
-    if not cond:
-        failed += 1
-        if detail:
-            print("# " + str(detail).replace("\n", "\n# "), flush=True)
-
-
-def skip(why):
-    global count
-    count += 1
-    print("ok %d # skip %s" % (count, why), flush=True)
 
 
 def unittest(root, classes, trace=None):
@@ -72,7 +59,7 @@ def main():
                    "%s: %d opens of <root>/.SHMD* files, none in /dev/shm" % (method, ours),
                    "native opens: %d" % native)
             else:
-                skip("strace is not installed")
+                skip(1, "strace is not installed")
             ok(os.listdir(root) == [], "%s: nothing is left in the root" % method,
                os.listdir(root))
 
@@ -87,8 +74,7 @@ def main():
         ok(os.listdir(root) == [], "... leaving nothing in the root", os.listdir(root))
     finally:
         shutil.rmtree(root, ignore_errors=True)
-    print("1..%d" % count)
-    return 1 if failed else 0
+    return done()
 
 
 sys.exit(main())

@@ -15,10 +15,12 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from taplib import ok, skip, skip_all, done  # noqa: E402
+
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LIB = os.path.join(TOP, "build", "libshmshim.so")
 PYTHON = "/usr/bin/python3"
-count = failed = 0
 
 CLIENT = r'''
 import multiprocessing as mp, sys
@@ -55,21 +57,12 @@ if __name__ == "__main__":
 
 BIG = r'''
 from multiprocessing import shared_memory
+
 s = shared_memory.SharedMemory(name="big", create=True, size=64 << 20)
 s.buf[:] = b"\x01" * (64 << 20)
 print("filled", sum(s.buf[::4096]), flush=True)
 s.close(); s.unlink()
 '''
-
-
-def ok(cond, desc, detail=None):
-    global count, failed
-    count += 1
-    print(("ok" if cond else "not ok") + " %d - %s" % (count, desc), flush=True)
-    if not cond:
-        failed += 1
-        if detail:
-            print("# " + str(detail).replace("\n", "\n# "), flush=True)
 
 
 def in_namespace(shm_setup, script, args, root=None, trace=None):
@@ -143,8 +136,7 @@ def main():
         ok(os.listdir(root) == [], "... leaving nothing behind")
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    print("1..%d" % count)
-    return 1 if failed else 0
+    return done()
 
 
 sys.exit(main())

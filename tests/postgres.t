@@ -18,24 +18,16 @@ import sys
 import tempfile
 import time
 
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from taplib import ok, skip, skip_all, done, public_copies  # noqa: E402
+
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LIB = os.path.join(TOP, "build", "libshmshim.so")
 BIN = "/usr/lib/postgresql/15/bin"
-count = failed = 0
 PARALLEL = ("SET force_parallel_mode = on; SET parallel_setup_cost = 0; "
             "SET parallel_tuple_cost = 0; SET min_parallel_table_scan_size = 0; "
             "SET max_parallel_workers_per_gather = 2; ")
-
-
-def ok(cond, desc, detail=None):
-    global count, failed
-    count += 1
-    print(("ok" if cond else "not ok") + " %d - %s" % (count, desc), flush=True)
-    if not cond:
-        failed += 1
-        if detail:
-            print("# " + str(detail).replace("\n", "\n# "), flush=True)
-    return cond
 
 
 def as_postgres():
@@ -140,6 +132,8 @@ def main():
     if not os.path.exists(BIN + "/postgres"):
         print("1..0 # SKIP PostgreSQL 15 is not installed (%s)" % BIN)
         return 0
+    global LIB
+    LIB, = public_copies(LIB)  # the postgres user must be able to load it
     work = tempfile.mkdtemp(prefix="shmshim-pg.")
     os.chmod(work, 0o755)
     root = os.path.join(work, "root")
@@ -176,12 +170,12 @@ def main():
             seen.update(srv.segments())
             time.sleep(0.01)
         out, err = bench.communicate()
-        done = re.search(r"number of transactions actually processed: (\d+)", out)
+        processed = re.search(r"number of transactions actually processed: (\d+)", out)
         failures = re.search(r"number of failed transactions: (\d+)", out)
-        ok(bench.returncode == 0 and done and int(done.group(1)) > 0 and
+        ok(bench.returncode == 0 and processed and int(processed.group(1)) > 0 and
            (failures is None or failures.group(1) == "0"),
            "pgbench of a parallel query for 5 s: %s transactions, none failed"
-           % (done.group(1) if done else "no"), out + err)
+           % (processed.group(1) if processed else "no"), out + err)
         ok(len(seen) >= 2,
            "parallel queries made dynamic segments in the root while pgbench ran (%d seen)" % len(seen))
         r = srv.stop()
@@ -204,8 +198,7 @@ def main():
     finally:
         srv.kill_if_running()
         shutil.rmtree(work, ignore_errors=True)
-    print("1..%d" % count)
-    return 1 if failed else 0
+    return done()
 
 
 sys.exit(main())

@@ -10,20 +10,12 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from taplib import ok, skip, skip_all, done  # noqa: E402
+
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LIB = os.path.join(TOP, "build", "libshmshim.so")
 PYTHON = "/usr/bin/python3"
-count = 0
-failed = 0
-
-
-def ok(cond, desc):
-    global count, failed
-    count += 1
-    print(("ok" if cond else "not ok") + " %d - %s" % (count, desc), flush=True)
-    if not cond:
-        failed += 1
-    return cond
 
 
 def run(code, root, *args):
@@ -57,6 +49,7 @@ assert libc.shm_unlink(b"/ctypes") == 0
 SHARED = r"""
 import multiprocessing as mp, os, sys
 from multiprocessing import shared_memory
+
 
 def child(name, q):
     s = shared_memory.SharedMemory(name=name)
@@ -112,8 +105,7 @@ def main():
                "shared_memory (%s): unlink leaves the root empty" % method)
     finally:
         shutil.rmtree(root, ignore_errors=True)
-    print("1..%d" % count)
-    return 1 if failed else 0
+    return done()
 
 
 sys.exit(main())

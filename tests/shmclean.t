@@ -15,30 +15,15 @@ import sys
 import tempfile
 import time
 
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from taplib import ok, skip, skip_all, done, public_copies  # noqa: E402
+
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LIB = os.path.join(TOP, "build", "libshmshim.so")
 TOOL = os.path.join(TOP, "build", "tests", "shm_tool")
 CLEAN = os.path.join(TOP, "build", "shmclean")
-count = failed = 0
 started = []  # holders this test started, ended by PID
-
-
-def ok(cond, desc, detail=None):
-    global count, failed
-    count += 1
-    print(("ok" if cond else "not ok") + " %d - %s" % (count, desc), flush=True)
-    if not cond:
-        failed += 1
-        if detail:
-            print("# " + str(detail).replace("\n", "\n# "), flush=True)
-    return cond
-
-
-def skip(n, why):
-    global count
-    for _ in range(n):
-        count += 1
-        print("ok %d # skip %s" % (count, why), flush=True)
 
 
 def as_user(user):
@@ -382,6 +367,8 @@ def main():
         if not os.path.exists(path):
             print("1..0 # SKIP %s is not built" % path)
             return 0
+    global LIB, TOOL, CLEAN
+    LIB, TOOL, CLEAN = public_copies(LIB, TOOL, CLEAN)
     root = tempfile.mkdtemp(prefix="shmshim-test.")
     os.chmod(root, 0o1777)
     try:
@@ -396,8 +383,7 @@ def main():
                 p.kill()
                 p.wait()
         shutil.rmtree(root, ignore_errors=True)
-    print("1..%d" % count)
-    return 1 if failed else 0
+    return done()
 
 
 sys.exit(main())

@@ -1,0 +1,23 @@
+/* api.h - what every interposed call does around its work. */
+#ifndef SHMSHIM_API_H
+#define SHMSHIM_API_H
+
+#include "path.h"
+
+#define EXPORT __attribute__((visibility("default")))
+
+/*
+ * Disables thread cancellation for the rest of a call and returns the
+ * state to restore: POSIX does not make these calls cancellation points,
+ * yet openat and nanosleep inside them are, and a thread cancelled there
+ * would strand a half-made object.
+ */
+int api_cancel_off(void);
+
+/* Restores the cancellation state, keeping errno. */
+void api_cancel_restore(int state);
+
+/* shm_unlink and sem_unlink: unlink the object, traced as call. */
+int api_unlink(const char *call, enum obj_kind kind, const char *name);
+
+#endif
