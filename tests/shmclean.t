@@ -363,11 +363,11 @@ def test_race(root):
 
 
 def main():
+    global LIB, TOOL, CLEAN
     for path in (LIB, TOOL, CLEAN):
         if not os.path.exists(path):
             print("1..0 # SKIP %s is not built" % path)
             return 0
-    global LIB, TOOL, CLEAN
     LIB, TOOL, CLEAN = public_copies(LIB, TOOL, CLEAN)
     root = tempfile.mkdtemp(prefix="shmshim-test.")
     os.chmod(root, 0o1777)
