@@ -16,17 +16,17 @@ for page in man/shmshim.7 man/shmshim.1 man/shmclean.1; do
 	[ -n "$out" ] && echo "$out" | sed 's/^/# /'
 done
 
-# Every long option in --help is in the page (groff writes \- for -).
-missing=""
-for opt in $(build/shmclean --help | grep -o -- '--[a-z][a-z-]*' | sort -u); do
-	grep -q -- "$(echo "$opt" | sed 's/-/\\\\-/g')" man/shmclean.1 || missing="$missing $opt"
-done
+# Every long option in a program's --help is in its page (groff writes \-
+# for -). Prints the options that are missing.
+missing_options() { # missing_options PROGRAM PAGE
+	for opt in $("$1" --help | grep -o -- '--[a-z][a-z-]*' | sort -u); do
+		grep -q -- "$(echo "$opt" | sed 's/-/\\\\-/g')" "$2" || printf ' %s' "$opt"
+	done
+}
+missing=$(missing_options build/shmclean man/shmclean.1)
 check "shmclean(1) documents every option of shmclean --help${missing:+ (missing:$missing)}" \
 	test -z "$missing"
-missing=""
-for opt in $(build/shmshim --help | grep -o -- '--[a-z][a-z-]*' | sort -u); do
-	grep -q -- "$(echo "$opt" | sed 's/-/\\\\-/g')" man/shmshim.1 || missing="$missing $opt"
-done
+missing=$(missing_options build/shmshim man/shmshim.1)
 check "shmshim(1) documents every option of shmshim --help${missing:+ (missing:$missing)}" \
 	test -z "$missing"
 missing=""

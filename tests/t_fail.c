@@ -133,23 +133,6 @@ static void test_emfile(void)
 	}
 }
 
-/* Files in the root that are not the filler files. */
-static int count_ours(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	int n = 0;
-
-	if (d == NULL)
-		return -1;
-	while ((e = readdir(d)) != NULL)
-		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") &&
-		    strncmp(e->d_name, "fill", 4))
-			n++;
-	closedir(d);
-	return n;
-}
-
 /*
  * In a private mount namespace, puts a tmpfs of few inodes on the root,
  * fills it, frees s->spare inodes and creates s->name.
@@ -181,10 +164,10 @@ static int enospc_create(void *arg)
 	errno = 0;
 	fd = shm_open(s->name, O_RDWR | O_CREAT, 0600);
 	if (s->want_errno == 0)
-		return fd >= 0 && shm_unlink(s->name) == 0 && count_ours(root) == 0 ? 0 : 1;
+		return fd >= 0 && shm_unlink(s->name) == 0 && count_entries_except(root, "fill") == 0 ? 0 : 1;
 	if (fd != -1 || errno != s->want_errno)
 		return 2;
-	return count_ours(root) == 0 ? 0 : 3;
+	return count_entries_except(root, "fill") == 0 ? 0 : 3;
 }
 
 static void test_enospc(void)

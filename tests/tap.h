@@ -120,8 +120,11 @@ TAP_FN const char *in_root(char *buf, size_t size, const char *leaf)
 	return buf;
 }
 
-/* Number of entries in dir other than . and .., or -1. */
-TAP_FN int count_entries(const char *dir)
+/*
+ * Number of entries in dir other than . and .. and those whose names start
+ * with skip (NULL: none), or -1.
+ */
+TAP_FN int count_entries_except(const char *dir, const char *skip)
 {
 	DIR *d = opendir(dir);
 	struct dirent *e;
@@ -130,10 +133,17 @@ TAP_FN int count_entries(const char *dir)
 	if (d == NULL)
 		return -1;
 	while ((e = readdir(d)) != NULL)
-		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") &&
+		    (skip == NULL || strncmp(e->d_name, skip, strlen(skip))))
 			n++;
 	closedir(d);
 	return n;
+}
+
+/* Number of entries in dir other than . and .., or -1. */
+TAP_FN int count_entries(const char *dir)
+{
+	return count_entries_except(dir, NULL);
 }
 
 /* Prints the entries of dir as diagnostics. */
