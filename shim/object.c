@@ -73,13 +73,6 @@ fail:
 	return -1;
 }
 
-/*
- * Opens the data file under the lock, as illumos does: with O_CREAT, first
- * try to create it exclusively; when it exists (and the caller did not ask
- * for O_EXCL) open it without O_CREAT, which also keeps fs.protected_regular
- * from refusing another user's object; if that finds it gone (removed by a
- * program outside the shim), go round again.
- */
 static int write_all(int fd, const void *data, size_t len)
 {
 	const char *p = data;
@@ -143,6 +136,13 @@ static int create_data(struct place *pl, int oflag, mode_t mode,
 		      mode & 0777);
 }
 
+/*
+ * Opens the data file under the lock, as illumos does: with O_CREAT, first
+ * try to create it exclusively; when it exists (and the caller did not ask
+ * for O_EXCL) open it without O_CREAT, which also keeps fs.protected_regular
+ * from refusing another user's object; if that finds it gone (removed by a
+ * program outside the shim), go round again.
+ */
 static int open_data(struct place *pl, int oflag, mode_t mode,
 		     const struct object_init *init, bool *created)
 {
@@ -190,12 +190,12 @@ static int open_data(struct place *pl, int oflag, mode_t mode,
  */
 static int open_without_lock(struct place *pl, int oflag)
 {
-	int fd = -1;
+	bool created;
+	int fd;
 
 	if ((oflag & (O_CREAT | O_TRUNC)) || (errno != EACCES && errno != EROFS))
 		return -1;
-	if (place_open_data_dir(pl, false) == 0)
-		fd = open_data(pl, oflag, 0, NULL, &(bool){ false });
+	fd = open_data(pl, oflag, 0, NULL, &created);
 	place_close(pl);
 	return fd;
 }
