@@ -163,23 +163,29 @@ static int remove_lock(struct entry *e, const struct clean_opts *o)
 		e->note = "its object exists now";
 		return 0;
 	}
-	e->action = access(e->path, F_OK) == 0 ? "failed" : "removed";
-	if (e->action[0] == 'f') {
+	if (access(e->path, F_OK) == 0) {
+		/* place_unlock could not unlink it: not ours to remove. */
+		e->action = "failed";
 		e->error = EACCES;
 		return -1;
 	}
+	e->action = "removed";
 	return 0;
 }
 
 /* An empty hash directory: remove its empty subdirectories, then it. */
 static int remove_dir(struct entry *e)
 {
-	static const char *const subs[] = { ".SHMD", ".SHML", ".SEMD", ".SEML" };
 	int fd = open(e->path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 
 	if (fd >= 0) {
-		for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++)
-			(void)unlinkat(fd, subs[i], AT_REMOVEDIR);
+		for (int kind = KIND_SHM; kind <= KIND_SEM; kind++)
+			for (int lock = 0; lock <= 1; lock++) {
+				char sub[PREFIX_LEN + 1];
+
+				path_prefix((enum obj_kind)kind, lock, sub);
+				(void)unlinkat(fd, sub, AT_REMOVEDIR);
+			}
 		close(fd);
 	}
 	if (rmdir(e->path) == 0 || errno == ENOENT) {
@@ -241,20 +247,8 @@ int clean_named(const struct config *cf, enum obj_kind kind, const char *name,
 	struct obj_path path;
 	struct stat st;
 
-	*in_use = false;
-	if (path_for_name(cf->root, cf->rules, cf->name_max, kind, name, &path) == 0 &&
-	    lstat(path.data, &st) == 0 && S_ISREG(st.st_mode)) {
-		struct user *users;
-		size_t uninspectable;
-		int fd;
-
-		*in_use = users_of(st.st_dev, st.st_ino, &users, &uninspectable) > 0;
-		free(users);
-		fd = open(path.data, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-		if (!*in_use && fd >= 0)
-			*in_use = lease_try(fd, false) == LEASE_BUSY;
-		if (fd >= 0)
-			close(fd);
-	}
+	*in_use = path_for_name(cf->root, cf->rules, cf->name_max, kind, name, &path) == 0 &&
+		  lstat(path.data, &st) == 0 && S_ISREG(st.st_mode) &&
+		  users_in_use(path.data, &st);
 	return object_unlink(cf, kind, name, &path);
 }

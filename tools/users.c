@@ -215,16 +215,16 @@ void lease_release(int fd)
 	(void)fcntl(fd, F_SETLEASE, F_UNLCK);
 }
 
-/* Leases the file at e->path if it is still the one we saw. */
-static enum lease lease_probe(const struct entry *e)
+/* Leases the file at path if it is still the file seen, then lets go. */
+static enum lease lease_probe(const char *path, const struct stat *seen)
 {
-	int fd = open(e->path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	enum lease result = LEASE_UNAVAILABLE;
 	struct stat st;
 
 	if (fd < 0)
 		return LEASE_UNAVAILABLE;
-	if (fstat(fd, &st) == 0 && st.st_dev == e->st.st_dev && st.st_ino == e->st.st_ino)
+	if (fstat(fd, &st) == 0 && st.st_dev == seen->st_dev && st.st_ino == seen->st_ino)
 		result = lease_try(fd, false);
 	close(fd);
 	return result;
@@ -234,7 +234,7 @@ static enum entry_state object_state(const struct entry *e, size_t uninspectable
 {
 	if (e->n_users > 0)
 		return STATE_IN_USE;
-	switch (lease_probe(e)) {
+	switch (lease_probe(e->path, &e->st)) {
 	case LEASE_FREE: return STATE_ORPHAN;
 	case LEASE_BUSY: return STATE_IN_USE;
 	default: return uninspectable ? STATE_UNKNOWN : STATE_ORPHAN;
@@ -316,4 +316,13 @@ size_t users_of(dev_t dev, ino_t ino, struct user **users, size_t *uninspectable
 	*uninspectable = visit_all(one_visit, &o);
 	*users = o.users;
 	return o.n;
+}
+
+bool users_in_use(const char *path, const struct stat *st)
+{
+	struct user *users;
+	size_t uninspectable, n = users_of(st->st_dev, st->st_ino, &users, &uninspectable);
+
+	free(users);
+	return n > 0 || lease_probe(path, st) == LEASE_BUSY;
 }

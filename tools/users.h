@@ -3,6 +3,7 @@
 #define SHMCLEAN_USERS_H
 
 #include <stdbool.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include "config.h"
@@ -21,6 +22,12 @@ size_t users_classify(struct inventory *inv, const struct config *cf);
  * processes that could not be looked at.
  */
 size_t users_of(dev_t dev, ino_t ino, struct user **users, size_t *uninspectable);
+
+/*
+ * Whether the file at path, seen as st, is open or mapped by anyone:
+ * through /proc, or failing that, a lease refused.
+ */
+bool users_in_use(const char *path, const struct stat *st);
 
 enum lease {
 	LEASE_FREE,        /* granted: no other open file description anywhere */
