@@ -97,7 +97,7 @@ $(B)/tests/%-san: tests/%.c tests/tap.h $(SAN_OBJ) | $(B)/tests
 	$(CC) $(TEST_CFLAGS) $(SAN) -O1 -o $@ $< $(SAN_OBJ) -lpthread -lrt
 
 # A program bound to the old versioned symbols, as if built against an old
-# librt: linked against a stand-in that has them.
+# librt and libpthread: linked against stand-ins that have them.
 $(B)/tests/oldrt/librt.so: tests/old_librt.c tests/old_librt.map
 	mkdir -p $(B)/tests/oldrt
 	$(CC) $(WARN) -shared -fPIC -Wl,-soname,librt.so.1 \
@@ -106,8 +106,13 @@ $(B)/tests/oldrt/librt.so: tests/old_librt.c tests/old_librt.map
 $(B)/tests/shm_tool: tests/shm_tool.c | $(B)/tests
 	$(CC) $(TEST_CFLAGS) -o $@ $< -lrt
 
-$(B)/tests/symver_open: tests/symver_open.c $(B)/tests/oldrt/librt.so
-	$(CC) $(TEST_CFLAGS) -o $@ $< -L$(B)/tests/oldrt -Wl,--no-as-needed -lrt
+$(B)/tests/oldrt/libpthread.so: tests/old_libpthread.c tests/old_libpthread.map
+	mkdir -p $(B)/tests/oldrt
+	$(CC) $(WARN) -shared -fPIC -Wl,-soname,libpthread.so.0 \
+	    -Wl,--version-script=tests/old_libpthread.map -o $@ tests/old_libpthread.c
+
+$(B)/tests/symver_open: tests/symver_open.c $(B)/tests/oldrt/librt.so $(B)/tests/oldrt/libpthread.so
+	$(CC) $(TEST_CFLAGS) -o $@ $< -L$(B)/tests/oldrt -Wl,--no-as-needed -lrt -lpthread
 
 # Boost.Interprocess client, built when the headers are there.
 $(B)/tests/boost_counter: tests/boost_counter.cpp | $(B)/tests

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Interposition: programs bound to the old shm_open@GLIBC_2.2.5 from
-# librt.so.1, look-ups through dlsym, and an uncontended call that never
-# sleeps.
+# librt.so.1 and sem_open@GLIBC_2.2.5 from libpthread.so.0, look-ups through
+# dlsym, and an uncontended call that never sleeps.
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
 prog="$top/build/tests/symver_open"
@@ -17,6 +17,17 @@ check "... as <root>/.SHMDold, holding what it wrote" \
 	test "$(cat "$root/.SHMDold" 2>/dev/null)" = old
 LD_PRELOAD="$lib" "$prog" unlink /old
 ok $? "the old shm_unlink removes it"
+check "... leaving the root empty" root_empty
+
+objdump -T "$prog" | grep -q '(GLIBC_2.2.5) *sem_open$'
+ok $? "the client binds sem_open@GLIBC_2.2.5"
+readelf -V "$prog" | grep -A2 'File: libpthread.so.0' | grep -q 'GLIBC_2.2.5'
+ok $? "... which it requires from libpthread.so.0"
+check "under the shim, the old sem_open creates, posts and reads a semaphore (3 + 1 = 4)" \
+	test "$(LD_PRELOAD="$lib" "$prog" sem /oldsem)" = 4
+check "... as <root>/.SEMDoldsem" test -f "$root/.SEMDoldsem"
+LD_PRELOAD="$lib" "$prog" semunlink /oldsem
+ok $? "the old sem_unlink removes it"
 check "... leaving the root empty" root_empty
 
 LD_PRELOAD="$lib" "$prog" dlsym /dl
