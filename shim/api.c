@@ -35,10 +35,11 @@ int api_unlink(const char *call, enum obj_kind kind, const char *name)
 	struct obj_path path;
 	int state = api_cancel_off(), r;
 
-	path.data[0] = '\0';
+	path_init(&path);
 	r = object_unlink(config_get(), kind, name, &path);
 	if (config_get()->debug)
-		debug_call(call, name, -1, 0, path.data[0] ? path.data : NULL, r);
+		debug_call(call, name, -1, 0, *path.data ? path.data : NULL, r);
+	path_release(&path);
 	api_cancel_restore(state);
 	return r;
 }

@@ -1,21 +1,20 @@
 /*
  * debug.c - the one-line-per-call trace enabled by SHMSHIM_DEBUG=1.
  *
- * The line is formatted into a buffer on the stack and written with a
- * single write(2), so lines from threads and processes sharing stderr do
- * not interleave, and stdio's locks and buffers are never touched.
+ * The line is written with a single writev(2), so lines from threads and
+ * processes sharing stderr do not interleave, and stdio's locks and
+ * buffers are never touched; only its short parts are formatted, in small
+ * buffers, so that the trace costs little stack.
  */
 #define _GNU_SOURCE
 #include "debug.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <unistd.h>
-
-#define LINE_MAX_LEN (2 * PATH_MAX + 256)
 
 static const char *access_name(int flags)
 {
@@ -46,8 +45,8 @@ void debug_call(const char *call, const char *name, int flags, mode_t mode,
 		const char *file, int result)
 {
 	int saved = errno;
-	char line[LINE_MAX_LEN], args[64] = "", outcome[64];
-	int n;
+	char head[64], args[96] = "", outcome[96];
+	struct iovec iov[6];
 
 	if (flags >= 0) {
 		char f[48];
@@ -56,17 +55,22 @@ void debug_call(const char *call, const char *name, int flags, mode_t mode,
 		snprintf(args, sizeof args, ", %s, %#o", f, (unsigned)mode);
 	}
 	if (result < 0)
-		snprintf(outcome, sizeof outcome, "-1 %s (%s)",
+		snprintf(outcome, sizeof outcome, " = -1 %s (%s)\n",
 			 strerrorname_np(saved) ? strerrorname_np(saved) : "?",
 			 strerrordesc_np(saved) ? strerrordesc_np(saved) : "?");
 	else
-		snprintf(outcome, sizeof outcome, "%d", result);
+		snprintf(outcome, sizeof outcome, " = %d\n", result);
+	snprintf(head, sizeof head, "shmshim[%ld]: %s(%s", (long)getpid(), call,
+		 name ? "\"" : "");
+	snprintf(args + strlen(args), sizeof args - strlen(args), ") file ");
 
-	n = snprintf(line, sizeof line, "shmshim[%ld]: %s(\"%s\"%s) file %s = %s\n",
-		     (long)getpid(), call, name ? name : "(null)", args,
-		     file ? file : "-", outcome);
-	if (n > 0)
-		(void)!write(STDERR_FILENO, line,
-			     (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+	/* The name and the file can be long: written as they are. */
+	iov[0] = (struct iovec){ head, strlen(head) };
+	iov[1] = (struct iovec){ (void *)(name ? name : ""), name ? strlen(name) : 0 };
+	iov[2] = (struct iovec){ "\"", name ? 1 : 0 };
+	iov[3] = (struct iovec){ args, strlen(args) };
+	iov[4] = (struct iovec){ (void *)(file ? file : "-"), strlen(file ? file : "-") };
+	iov[5] = (struct iovec){ outcome, strlen(outcome) };
+	(void)!writev(STDERR_FILENO, iov, 6);
 	errno = saved;
 }

@@ -12,7 +12,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <stdbool.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -102,11 +101,10 @@ static int create_initialised(struct place *pl, int oflag, mode_t mode,
 {
 	const int flags = (oflag & O_ACCMODE) | O_CREAT | O_EXCL | O_NOFOLLOW |
 			  O_NOCTTY | O_CLOEXEC;
-	char buf[PATH_MAX];
 	const char *tmp;
 	int dir, fd, saved;
 
-	place_temp(pl, buf, &dir, &tmp);
+	place_temp(pl, &dir, &tmp);
 	fd = openat(dir, tmp, flags, mode & 0777);
 	if (fd < 0 && errno == EEXIST && unlinkat(dir, tmp, 0) == 0)
 		fd = openat(dir, tmp, flags, mode & 0777);
@@ -219,7 +217,6 @@ static int map_name(const struct config *cf, enum obj_kind kind,
 				path);
 
 	if (err) {
-		path->data[0] = '\0';
 		errno = err;
 		return -1;
 	}

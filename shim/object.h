@@ -20,8 +20,9 @@ struct object_init {
 /*
  * shm_open's semantics for an object of the given kind under cf's root:
  * returns a descriptor or -1 with errno. init, when not NULL, is the
- * content of a newly created object. *path receives the object's files
- * (path->data is empty when the name was invalid).
+ * content of a newly created object. *path, made with path_init,
+ * receives the object's files (path->data stays "" when the name was
+ * invalid); path_release it afterwards.
  */
 int object_open(const struct config *cf, enum obj_kind kind, const char *name,
 		int oflag, mode_t mode, const struct object_init *init,

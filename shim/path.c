@@ -11,7 +11,9 @@
 #include "path.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 void path_prefix(enum obj_kind kind, bool lock, char out[PREFIX_LEN + 1])
@@ -21,45 +23,90 @@ void path_prefix(enum obj_kind kind, bool lock, char out[PREFIX_LEN + 1])
 	out[5] = '\0';
 }
 
-static int fits(int n)
+void path_init(struct obj_path *p)
 {
-	return n >= 0 && n < PATH_MAX;
+	p->hashed = false;
+	p->data = p->lock = p->temp = p->hash_dir = "";
+	p->data_sub[0] = p->lock_sub[0] = '\0';
+	p->leaf = "";
+	p->heap = NULL;
+}
+
+void path_release(struct obj_path *p)
+{
+	free(p->heap);
+	path_init(p);
+}
+
+/*
+ * Appends one formatted path at *next, with *left bytes of room; returns
+ * it, or NULL when it is PATH_MAX or longer (or, which cannot happen since
+ * the room was counted, when it does not fit).
+ */
+__attribute__((format(printf, 3, 4))) static const char *
+append(char **next, size_t *left, const char *fmt, ...)
+{
+	char *s = *next;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(s, *left, fmt, ap);
+	va_end(ap);
+	if (n < 0 || n >= PATH_MAX || (size_t)n >= *left)
+		return NULL;
+	*next += n + 1;
+	*left -= (size_t)n + 1;
+	return s;
 }
 
 int path_map(const char *root, enum obj_kind kind, const char *bare,
 	     size_t len, size_t name_max, struct obj_path *out)
 {
 	char data_prefix[PREFIX_LEN + 1], lock_prefix[PREFIX_LEN + 1];
-	char hex[MD5_HEX_LEN + 1];
+	char temp_prefix[PREFIX_LEN + 1], hex[MD5_HEX_LEN + 1];
+	/* Four paths, none longer than root, a hash directory, a prefix
+	 * directory and the name. */
+	size_t left = 4 * (strlen(root) + MD5_HEX_LEN + 2 * PREFIX_LEN + len + 8);
 	int n = (int)len;
+	char *next;
 
+	path_init(out);
 	if (len > name_max || len > NAME_MAX)
 		return ENAMETOOLONG;
+	if (left <= sizeof out->space) {
+		next = out->space;
+	} else if ((next = out->heap = malloc(left)) == NULL) {
+		return ENOMEM;
+	}
 	path_prefix(kind, false, data_prefix);
 	path_prefix(kind, true, lock_prefix);
+	memcpy(temp_prefix, data_prefix, sizeof temp_prefix);
+	temp_prefix[PREFIX_LEN - 1] = 'T';
 	out->leaf = bare;
 	out->hashed = len + PREFIX_LEN > name_max;
 
 	if (!out->hashed) {
-		out->hash_dir[0] = '\0';
-		out->data_sub[0] = out->lock_sub[0] = '\0';
-		if (!fits(snprintf(out->data, PATH_MAX, "%s/%s%.*s", root,
-				   data_prefix, n, bare)) ||
-		    !fits(snprintf(out->lock, PATH_MAX, "%s/%s%.*s", root,
-				   lock_prefix, n, bare)))
+		out->data = append(&next, &left, "%s/%s%.*s", root, data_prefix, n, bare);
+		out->lock = append(&next, &left, "%s/%s%.*s", root, lock_prefix, n, bare);
+		out->temp = append(&next, &left, "%s/%s%.*s", root, temp_prefix, n, bare);
+	} else {
+		md5_hex(bare, len, hex);
+		memcpy(out->data_sub, data_prefix, sizeof data_prefix);
+		memcpy(out->lock_sub, lock_prefix, sizeof lock_prefix);
+		out->hash_dir = append(&next, &left, "%s/.%s", root, hex);
+		if (out->hash_dir == NULL) {
+			path_release(out);
 			return ENAMETOOLONG;
-		return 0;
+		}
+		out->data = append(&next, &left, "%s/%s/%.*s", out->hash_dir, data_prefix, n, bare);
+		out->lock = append(&next, &left, "%s/%s/%.*s", out->hash_dir, lock_prefix, n, bare);
+		out->temp = append(&next, &left, "%s/%s", out->hash_dir, temp_prefix);
 	}
-
-	md5_hex(bare, len, hex);
-	memcpy(out->data_sub, data_prefix, sizeof data_prefix);
-	memcpy(out->lock_sub, lock_prefix, sizeof lock_prefix);
-	if (!fits(snprintf(out->hash_dir, PATH_MAX, "%s/.%s", root, hex)) ||
-	    !fits(snprintf(out->data, PATH_MAX, "%s/%s/%.*s", out->hash_dir,
-			   data_prefix, n, bare)) ||
-	    !fits(snprintf(out->lock, PATH_MAX, "%s/%s/%.*s", out->hash_dir,
-			   lock_prefix, n, bare)))
+	if (out->data == NULL || out->lock == NULL || out->temp == NULL) {
+		path_release(out);
 		return ENAMETOOLONG;
+	}
 	return 0;
 }
 
@@ -70,5 +117,6 @@ int path_for_name(const char *root, enum name_rules rules, size_t name_max,
 	size_t len;
 	int err = name_check(name, rules, name_max, &bare, &len);
 
+	path_init(out);
 	return err ? err : path_map(root, kind, bare, len, name_max, out);
 }

@@ -17,31 +17,47 @@ enum obj_kind {
 /* Length of a type prefix such as ".SHMD". */
 #define PREFIX_LEN 5
 
+/*
+ * Room for the paths of an object without allocating: enough for a short
+ * root and any name. Longer ones are allocated (path_release frees them).
+ */
+#define PATH_SPACE 1024
+
 struct obj_path {
 	bool hashed;                /* long name: <root>/.<md5>/.SHMD/<name> */
-	char data[PATH_MAX];        /* path of the data file */
-	char lock[PATH_MAX];        /* path of the lock file */
-	/* Only when hashed: */
-	char hash_dir[PATH_MAX];    /* <root>/.<md5> */
-	char data_sub[PREFIX_LEN + 1]; /* ".SHMD", inside hash_dir */
-	char lock_sub[PREFIX_LEN + 1]; /* ".SHML", inside hash_dir */
-	const char *leaf;           /* the bare name, file name in the subs */
+	const char *data;           /* path of the data file; "" unmapped */
+	const char *lock;           /* path of the lock file */
+	const char *temp;           /* where a new object is prepared */
+	const char *hash_dir;       /* hashed: <root>/.<md5>; flat: "" */
+	char data_sub[PREFIX_LEN + 1]; /* hashed: ".SHMD", inside hash_dir */
+	char lock_sub[PREFIX_LEN + 1]; /* hashed: ".SHML", inside hash_dir */
+	const char *leaf;           /* the bare name */
+	char *heap;                 /* the paths when space is too small */
+	char space[PATH_SPACE];
 };
 
 /* The prefix of a kind's data or lock files: ".SHMD", ".SEML", ... */
 void path_prefix(enum obj_kind kind, bool lock, char out[PREFIX_LEN + 1]);
 
+/* Makes p an empty mapping: every path "". */
+void path_init(struct obj_path *p);
+
+/* Frees what a mapping allocated; the paths are "" afterwards. */
+void path_release(struct obj_path *p);
+
 /*
  * Maps the bare name (already checked by name_check, len bytes, no NUL
  * needed beyond it) under root to its files. root has no trailing slash
- * (the empty string stands for "/"). Returns 0, or ENAMETOOLONG when a
- * path would not fit in PATH_MAX. The result's leaf points into bare.
+ * (the empty string stands for "/"). Returns 0, ENAMETOOLONG when a path
+ * would not fit in PATH_MAX, or ENOMEM. The result's leaf points into
+ * bare. Call path_release afterwards, whatever the result.
  */
 int path_map(const char *root, enum obj_kind kind, const char *bare,
 	     size_t len, size_t name_max, struct obj_path *out);
 
 /*
  * Checks name (see name_check) and maps it. Returns 0 or an errno value.
+ * Call path_release afterwards, whatever the result.
  */
 int path_for_name(const char *root, enum name_rules rules, size_t name_max,
 		  enum obj_kind kind, const char *name, struct obj_path *out);

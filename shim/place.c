@@ -23,7 +23,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -137,24 +136,16 @@ int place_open_data_dir(struct place *pl, bool create)
 	return pl->data_dir < 0 ? -1 : 0;
 }
 
-void place_temp(const struct place *pl, char buf[PATH_MAX], int *dir,
-		const char **leaf)
+void place_temp(const struct place *pl, int *dir, const char **leaf)
 {
-	char *prefix;
-
 	if (pl->path->hashed) {
-		/* ".SEMT" in the hash directory, beside ".SEMD". */
-		memcpy(buf, pl->path->data_sub, PREFIX_LEN + 1);
-		prefix = buf;
+		/* In the hash directory, beside the data directory. */
 		*dir = pl->hash_fd;
+		*leaf = strrchr(pl->path->temp, '/') + 1;
 	} else {
-		/* <root>/.SEMTfoo beside <root>/.SEMDfoo. */
-		snprintf(buf, PATH_MAX, "%s", pl->path->data);
-		prefix = strrchr(buf, '/') + 1;
 		*dir = AT_FDCWD;
+		*leaf = pl->path->temp;
 	}
-	prefix[PREFIX_LEN - 1] = 'T';
-	*leaf = buf;
 }
 
 int place_reopen_data_dir(struct place *pl)

@@ -41,12 +41,11 @@ int place_open_data_dir(struct place *pl, bool create);
 
 /*
  * The temporary name under which a new object is prepared before it is
- * linked into place: <root>/.SEMTfoo for <root>/.SEMDfoo, or .SEMT in a
- * long name's hash directory. Writes it into buf; *dir and *leaf are the
- * arguments for the *at calls. Only valid while the name's lock is held.
+ * linked into place (path->temp): <root>/.SEMTfoo for <root>/.SEMDfoo, or
+ * .SEMT in a long name's hash directory, as arguments for the *at calls.
+ * Only valid while the name's lock is held.
  */
-void place_temp(const struct place *pl, char buf[PATH_MAX], int *dir,
-		const char **leaf);
+void place_temp(const struct place *pl, int *dir, const char **leaf);
 
 /*
  * Opens the data directory again, creating it: after a create in it

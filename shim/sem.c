@@ -63,7 +63,6 @@ static sem_t *open_semaphore(const char *name, int oflag, mode_t mode,
 	int fd;
 
 	if ((oflag & O_CREAT) && value > SEM_VALUE_MAX) {
-		path->data[0] = '\0';
 		errno = EINVAL;
 		return SEM_FAILED;
 	}
@@ -99,12 +98,13 @@ EXPORT sem_t *sem_open(const char *name, int oflag, ...)
 		value = va_arg(ap, unsigned);
 	}
 	va_end(ap);
-	path.data[0] = '\0';
+	path_init(&path);
 	state = api_cancel_off();
 	sem = open_semaphore(name, oflag, mode, value, &path);
 	if (config_get()->debug)
 		debug_call("sem_open", name, O_RDWR | (oflag & (O_CREAT | O_EXCL)), mode,
-			   path.data[0] ? path.data : NULL, sem == SEM_FAILED ? -1 : 0);
+			   *path.data ? path.data : NULL, sem == SEM_FAILED ? -1 : 0);
+	path_release(&path);
 	api_cancel_restore(state);
 	return sem;
 }

@@ -15,11 +15,12 @@ EXPORT int shm_open(const char *name, int oflag, mode_t mode)
 	struct obj_path path;
 	int state = api_cancel_off(), fd;
 
-	path.data[0] = '\0';
+	path_init(&path);
 	fd = object_open(config_get(), KIND_SHM, name, oflag, mode, NULL, &path);
 	if (config_get()->debug)
 		debug_call("shm_open", name, oflag, mode,
-			   path.data[0] ? path.data : NULL, fd);
+			   *path.data ? path.data : NULL, fd);
+	path_release(&path);
 	api_cancel_restore(state);
 	return fd;
 }

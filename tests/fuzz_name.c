@@ -84,7 +84,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else {
 		check(err == EINVAL || err == ENAMETOOLONG);
 		check(path_for_name(ROOT, rules, name_max, kind, name, &p) == err);
+		check(*p.data == '\0');
 	}
+	path_release(&p);
 	free(name);
 	return 0;
 }

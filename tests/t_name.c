@@ -85,17 +85,22 @@ static void test_flat(void)
 
 	ok(path_for_name("/tmp", NAME_STRICT, NAME_MAX, KIND_SHM, "/foo", &p) == 0 &&
 		   !p.hashed && strcmp(p.data, "/tmp/.SHMDfoo") == 0 &&
-		   strcmp(p.lock, "/tmp/.SHMLfoo") == 0,
+		   strcmp(p.lock, "/tmp/.SHMLfoo") == 0 && strcmp(p.hash_dir, "") == 0,
 	   "/foo maps to /tmp/.SHMDfoo and /tmp/.SHMLfoo");
+	path_release(&p);
 	ok(path_for_name("", NAME_STRICT, NAME_MAX, KIND_SEM, "/foo", &p) == 0 &&
 		   strcmp(p.data, "/.SEMDfoo") == 0 &&
-		   strcmp(p.lock, "/.SEMLfoo") == 0,
-	   "a semaphore under root / maps to /.SEMDfoo and /.SEMLfoo");
+		   strcmp(p.lock, "/.SEMLfoo") == 0 && strcmp(p.temp, "/.SEMTfoo") == 0,
+	   "a semaphore under root / maps to /.SEMDfoo, /.SEMLfoo, made as /.SEMTfoo");
+	path_release(&p);
 	ok(path_for_name("/r", NAME_GLIBC, NAME_MAX, KIND_SHM, "//foo", &p) == 0 &&
 		   strcmp(p.data, "/r/.SHMDfoo") == 0,
 	   "glibc rules: //foo maps like /foo");
-	ok(path_for_name("/r", NAME_STRICT, NAME_MAX, KIND_SHM, "foo", &p) == EINVAL,
-	   "path_for_name passes on the name check's EINVAL");
+	path_release(&p);
+	ok(path_for_name("/r", NAME_STRICT, NAME_MAX, KIND_SHM, "foo", &p) == EINVAL &&
+		   strcmp(p.data, "") == 0,
+	   "path_for_name passes on the name check's EINVAL, and maps nothing");
+	path_release(&p);
 }
 
 static void test_hashed(void)
@@ -115,6 +120,7 @@ static void test_hashed(void)
 		} else if (len + PREFIX_LEN <= NAME_MAX) {
 			ok(err == 0 && !p.hashed && strlen(p.data) == 5 + 5 + len,
 			   "a %zu-character name is flat", len);
+			path_release(&p);
 		} else {
 			md5_hex(name + 1, len, hex);
 			snprintf(want, sizeof want, "/tmp/.%s/.SHMD/%s", hex,
@@ -129,19 +135,38 @@ static void test_hashed(void)
 				   strcmp(p.data_sub, ".SHMD") == 0 &&
 				   strcmp(p.lock_sub, ".SHML") == 0,
 			   "a %zu-character name lives in /tmp/.<md5>/.SHMD/", len);
+			snprintf(want, sizeof want, "/tmp/.%s/.SHMT", hex);
+			ok(strcmp(p.temp, want) == 0,
+			   "... and would be made as /tmp/.<md5>/.SHMT");
+			path_release(&p);
 		}
 		free(name);
 	}
 	/* A smaller NAME_MAX moves the boundary. */
 	ok(path_for_name("/r", NAME_STRICT, 14, KIND_SHM, "/123456789", &p) == 0 &&
 		   !p.hashed, "NAME_MAX 14: 9 characters stay flat");
+	path_release(&p);
 	ok(path_for_name("/r", NAME_STRICT, 14, KIND_SHM, "/1234567890", &p) == 0 &&
 		   p.hashed, "NAME_MAX 14: 10 characters are hashed");
+	path_release(&p);
 
-	char *root = repeat('r', PATH_MAX - 20, true);
+	/* A long root does not fit the struct's own room: allocated. */
+	char *root = repeat('r', 2000, true), *name = repeat('n', 253, true);
+	ok(path_for_name(root, NAME_STRICT, NAME_MAX, KIND_SHM, name, &p) == 0 &&
+		   p.heap != NULL && strncmp(p.data, root, 2001) == 0 &&
+		   strcmp(strrchr(p.data, '/'), name) == 0 &&
+		   strstr(p.lock, "/.SHML/") != NULL,
+	   "a 2000-character root with a long name maps correctly (in allocated room)");
+	path_release(&p);
+	ok(p.heap == NULL && strcmp(p.data, "") == 0, "path_release frees it and empties the paths");
+	free(root);
+	free(name);
+
+	root = repeat('r', PATH_MAX - 20, true);
 	ok(path_for_name(root, NAME_STRICT, NAME_MAX, KIND_SHM, "/0123456789abcdefghij",
 			 &p) == ENAMETOOLONG,
 	   "a path past PATH_MAX gives ENAMETOOLONG");
+	path_release(&p);
 	free(root);
 }
 

@@ -6,7 +6,9 @@
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdatomic.h>
 #include <sys/mman.h>
 
@@ -237,6 +239,48 @@ static void test_cancel(bool contended)
 	pthread_barrier_destroy(&c.ready);
 }
 
+static void *small_stack_calls(void *arg)
+{
+	static const char *names[] = {
+		"/small",
+		"/small-long-zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz"
+		"zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz"
+		"zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz"
+		"zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz",
+	};
+	int *failures = arg;
+
+	for (int i = 0; i < 2; i++) {
+		int fd = shm_open(names[i], O_RDWR | O_CREAT | O_EXCL, 0600);
+		sem_t *sem = sem_open(names[i], O_CREAT | O_EXCL, 0600, 1);
+
+		*failures += fd < 0 || close(fd) < 0 || shm_unlink(names[i]) < 0;
+		*failures += sem == SEM_FAILED || sem_close(sem) < 0 || sem_unlink(names[i]) < 0;
+	}
+	return NULL;
+}
+
+/* A thread with the smallest stack POSIX allows can make every call. */
+static void test_small_stack(void)
+{
+	pthread_attr_t attr;
+	pthread_t t;
+	int failures = 0;
+
+#if defined(__SANITIZE_ADDRESS__)
+	skip(2, "AddressSanitizer's red zones make every frame larger than the shim's own");
+	return;
+#endif
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, PTHREAD_STACK_MIN);
+	ok(pthread_create(&t, &attr, small_stack_calls, &failures) == 0 &&
+		   pthread_join(t, NULL) == 0 && failures == 0,
+	   "a thread with a PTHREAD_STACK_MIN stack creates and removes objects and semaphores, "
+	   "short and long names");
+	pthread_attr_destroy(&attr);
+	root_is_empty("after the small-stack thread");
+}
+
 int main(void)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -245,6 +289,7 @@ int main(void)
 	test_storm();
 	test_cancel(false);
 	test_cancel(true);
+	test_small_stack();
 	root_is_empty("at the end");
 	return done_testing();
 }

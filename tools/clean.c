@@ -94,7 +94,10 @@ static bool data_present(const struct place *pl)
 	       fstatat(pl->data_dir, pl->data_leaf, &st, AT_SYMLINK_NOFOLLOW) == 0;
 }
 
-/* Maps e back to its place; false when e is not where the shim puts it. */
+/*
+ * Maps e back to its place; false when e is not where the shim puts it.
+ * Release path afterwards either way.
+ */
 static bool map_entry(const struct entry *e, const struct config *cf,
 		      struct obj_path *path)
 {
@@ -103,20 +106,15 @@ static bool map_entry(const struct entry *e, const struct config *cf,
 	       strcmp(e->type == ENTRY_LOCK ? path->lock : path->data, e->path) == 0;
 }
 
-static int remove_object(struct entry *e, const struct clean_opts *o)
+static int remove_object(struct entry *e, const struct clean_opts *o,
+			 const struct obj_path *path)
 {
-	struct obj_path path;
 	struct place pl;
 	struct lock lk;
 	enum verdict v = UNKNOWN;
 	int err = 0;
 
-	if (!map_entry(e, o->cf, &path)) {
-		e->action = "kept";
-		e->note = "not where the shim would put that name";
-		return 0;
-	}
-	place_init(&pl, &path);
+	place_init(&pl, path);
 	if (place_lock(&pl, false, o->cf->lock_timeout_ms, &lk) < 0) {
 		e->action = "failed";
 		e->error = errno;
@@ -137,19 +135,13 @@ static int remove_object(struct entry *e, const struct clean_opts *o)
 	return err ? -1 : 0;
 }
 
-static int remove_lock(struct entry *e, const struct clean_opts *o)
+static int remove_lock(struct entry *e, const struct obj_path *path)
 {
-	struct obj_path path;
 	struct place pl;
 	struct lock lk;
 	bool present;
 
-	if (!map_entry(e, o->cf, &path)) {
-		e->action = "kept";
-		e->note = "not where the shim would put that name";
-		return 0;
-	}
-	place_init(&pl, &path);
+	place_init(&pl, path);
 	/* It was free a moment ago; someone who took it since is live. */
 	if (place_lock(&pl, false, 0, &lk) < 0) {
 		e->action = "kept";
@@ -221,6 +213,9 @@ static bool due(const struct entry *e, const struct clean_opts *o)
 
 int clean_entry(struct entry *e, const struct clean_opts *o)
 {
+	struct obj_path path;
+	int result;
+
 	if (!due(e, o)) {
 		e->action = "kept";
 		return 0;
@@ -234,11 +229,18 @@ int clean_entry(struct entry *e, const struct clean_opts *o)
 		e->action = "would remove";
 		return 0;
 	}
-	switch (e->type) {
-	case ENTRY_OBJECT: return remove_object(e, o);
-	case ENTRY_LOCK: return remove_lock(e, o);
-	default: return remove_dir(e);
+	if (e->type == ENTRY_DIR)
+		return remove_dir(e);
+	if (!map_entry(e, o->cf, &path)) {
+		e->action = "kept";
+		e->note = "not where the shim would put that name";
+		result = 0;
+	} else {
+		result = e->type == ENTRY_OBJECT ? remove_object(e, o, &path)
+						 : remove_lock(e, &path);
 	}
+	path_release(&path);
+	return result;
 }
 
 int clean_named(const struct config *cf, enum obj_kind kind, const char *name,
@@ -247,8 +249,13 @@ int clean_named(const struct config *cf, enum obj_kind kind, const char *name,
 	struct obj_path path;
 	struct stat st;
 
+	int r;
+
 	*in_use = path_for_name(cf->root, cf->rules, cf->name_max, kind, name, &path) == 0 &&
 		  lstat(path.data, &st) == 0 && S_ISREG(st.st_mode) &&
 		  users_in_use(path.data, &st);
-	return object_unlink(cf, kind, name, &path);
+	path_release(&path);
+	r = object_unlink(cf, kind, name, &path);
+	path_release(&path);
+	return r;
 }

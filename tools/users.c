@@ -246,7 +246,7 @@ static enum entry_state lock_state(const struct entry *e, const struct config *c
 	int fd = open(e->path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	struct obj_path path;
 	struct stat st;
-	bool held;
+	bool held, exists;
 
 	if (fd < 0)
 		return STATE_UNKNOWN;
@@ -256,9 +256,13 @@ static enum entry_state lock_state(const struct entry *e, const struct config *c
 	close(fd);
 	if (held)
 		return STATE_HELD;
-	if (path_for_name(cf->root, NAME_STRICT, cf->name_max, e->kind, e->name, &path))
+	if (path_for_name(cf->root, NAME_STRICT, cf->name_max, e->kind, e->name, &path)) {
+		path_release(&path);
 		return STATE_UNKNOWN;
-	return lstat(path.data, &st) == 0 ? STATE_IDLE : STATE_STALE;
+	}
+	exists = lstat(path.data, &st) == 0;
+	path_release(&path);
+	return exists ? STATE_IDLE : STATE_STALE;
 }
 
 size_t users_classify(struct inventory *inv, const struct config *cf)
