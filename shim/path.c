@@ -11,7 +11,6 @@
 #include "path.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,20 +38,14 @@ void path_release(struct obj_path *p)
 }
 
 /*
- * Appends one formatted path at *next, with *left bytes of room; returns
- * it, or NULL when it is PATH_MAX or longer (or, which cannot happen since
- * the room was counted, when it does not fit).
+ * Takes the n + 1 bytes that snprintf just wrote at *next (with *left
+ * bytes of room) as one path and returns it; NULL when the path is
+ * PATH_MAX or longer, or did not fit (it cannot: the room was counted).
  */
-__attribute__((format(printf, 3, 4))) static const char *
-append(char **next, size_t *left, const char *fmt, ...)
+static const char *take(char **next, size_t *left, int n)
 {
 	char *s = *next;
-	va_list ap;
-	int n;
 
-	va_start(ap, fmt);
-	n = vsnprintf(s, *left, fmt, ap);
-	va_end(ap);
 	if (n < 0 || n >= PATH_MAX || (size_t)n >= *left)
 		return NULL;
 	*next += n + 1;
@@ -64,10 +57,10 @@ int path_map(const char *root, enum obj_kind kind, const char *bare,
 	     size_t len, size_t name_max, struct obj_path *out)
 {
 	char data_prefix[PREFIX_LEN + 1], lock_prefix[PREFIX_LEN + 1];
-	char temp_prefix[PREFIX_LEN + 1], hex[MD5_HEX_LEN + 1];
+	char temp_prefix[PREFIX_LEN + 1];
 	/* Four paths, none longer than root, a hash directory, a prefix
 	 * directory and the name. */
-	size_t left = 4 * (strlen(root) + MD5_HEX_LEN + 2 * PREFIX_LEN + len + 8);
+	size_t left = 4 * (strlen(root) + MD5_HEX_LEN + 2 * (size_t)PREFIX_LEN + len + 8);
 	int n = (int)len;
 	char *next;
 
@@ -87,21 +80,31 @@ int path_map(const char *root, enum obj_kind kind, const char *bare,
 	out->hashed = len + PREFIX_LEN > name_max;
 
 	if (!out->hashed) {
-		out->data = append(&next, &left, "%s/%s%.*s", root, data_prefix, n, bare);
-		out->lock = append(&next, &left, "%s/%s%.*s", root, lock_prefix, n, bare);
-		out->temp = append(&next, &left, "%s/%s%.*s", root, temp_prefix, n, bare);
+		out->data = take(&next, &left, snprintf(next, left, "%s/%s%.*s",
+							root, data_prefix, n, bare));
+		out->lock = take(&next, &left, snprintf(next, left, "%s/%s%.*s",
+							root, lock_prefix, n, bare));
+		out->temp = take(&next, &left, snprintf(next, left, "%s/%s%.*s",
+							root, temp_prefix, n, bare));
 	} else {
+		char hex[MD5_HEX_LEN + 1];
+		const char *dir;
+
 		md5_hex(bare, len, hex);
 		memcpy(out->data_sub, data_prefix, sizeof data_prefix);
 		memcpy(out->lock_sub, lock_prefix, sizeof lock_prefix);
-		out->hash_dir = append(&next, &left, "%s/.%s", root, hex);
-		if (out->hash_dir == NULL) {
+		dir = take(&next, &left, snprintf(next, left, "%s/.%s", root, hex));
+		if (dir == NULL) {
 			path_release(out);
 			return ENAMETOOLONG;
 		}
-		out->data = append(&next, &left, "%s/%s/%.*s", out->hash_dir, data_prefix, n, bare);
-		out->lock = append(&next, &left, "%s/%s/%.*s", out->hash_dir, lock_prefix, n, bare);
-		out->temp = append(&next, &left, "%s/%s", out->hash_dir, temp_prefix);
+		out->hash_dir = dir;
+		out->data = take(&next, &left, snprintf(next, left, "%s/.%s/%s/%.*s",
+							root, hex, data_prefix, n, bare));
+		out->lock = take(&next, &left, snprintf(next, left, "%s/.%s/%s/%.*s",
+							root, hex, lock_prefix, n, bare));
+		out->temp = take(&next, &left, snprintf(next, left, "%s/.%s/%s",
+							root, hex, temp_prefix));
 	}
 	if (out->data == NULL || out->lock == NULL || out->temp == NULL) {
 		path_release(out);
