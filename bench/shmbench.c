@@ -8,12 +8,18 @@
  *   shmbench contend P MS    P processes opening and closing one name for MS
  *   shmbench data   MB       first touch and rewrite of an MB object via mmap
  *   shmbench hold   NAME     create NAME, keep it open until stdin closes
+ *   shmbench illumos-open  DIR N   the same as open and cycle, done the way
+ *   shmbench illumos-cycle DIR N   illumos libc does it (a lock file created
+ *                                  with O_EXCL and removed around every
+ *                                  call), in DIR without the shim: the
+ *                                  stand-in the targets are compared with
  *
  * Prints one JSON object on stdout: ns per operation, or for contend the
  * aggregate operations per second and the worst single call, or for data
  * the two bandwidths in MB/s.
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <fcntl.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -192,6 +198,73 @@ static void bench_data(long mb)
 	       (double)mb / (t1 / 1e9), (double)mb / (t2 / 1e9));
 }
 
+/* The illumos lock: the lock file exists while it is held. */
+static void illumos_lock(const char *lock)
+{
+	int fd;
+
+	while ((fd = open(lock, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0666)) < 0)
+		if (errno != EEXIST)
+			die("lock");
+	close(fd);
+}
+
+static void illumos_paths(const char *dir, char *data, char *lock)
+{
+	snprintf(data, 4096, "%s/.SHMD%s", dir, name + 1);
+	snprintf(lock, 4096, "%s/.SHML%s", dir, name + 1);
+}
+
+static void bench_illumos_open(const char *dir, long n)
+{
+	char data[4096], lock[4096];
+	double t;
+	int fd;
+
+	illumos_paths(dir, data, lock);
+	fd = open(data, O_RDWR | O_CREAT, 0600);
+	if (fd < 0)
+		die("open");
+	close(fd);
+	t = now_ns();
+	for (long i = 0; i < n; i++) {
+		illumos_lock(lock);
+		fd = open(data, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+		unlink(lock);
+		if (fd < 0)
+			die("open");
+		close(fd);
+	}
+	t = now_ns() - t;
+	unlink(data);
+	printf("{\"ns_per_op\": %.1f}\n", t / (double)n);
+}
+
+static void bench_illumos_cycle(const char *dir, long n)
+{
+	char data[4096], lock[4096];
+	double t;
+
+	illumos_paths(dir, data, lock);
+	t = now_ns();
+	for (long i = 0; i < n; i++) {
+		int fd;
+
+		illumos_lock(lock);
+		fd = open(data, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		unlink(lock);
+		if (fd < 0)
+			die("open");
+		close(fd);
+		illumos_lock(lock);
+		if (unlink(data) < 0)
+			die("unlink");
+		unlink(lock);
+	}
+	t = now_ns() - t;
+	printf("{\"ns_per_op\": %.1f}\n", t / (double)n);
+}
+
 static void hold(const char *object)
 {
 	int fd = shm_open(object, O_RDWR | O_CREAT, 0600);
@@ -220,6 +293,10 @@ int main(int argc, char **argv)
 		bench_data(atol(argv[2]));
 	else if (argc == 3 && strcmp(argv[1], "hold") == 0)
 		hold(argv[2]);
+	else if (argc == 4 && strcmp(argv[1], "illumos-open") == 0)
+		bench_illumos_open(argv[2], atol(argv[3]));
+	else if (argc == 4 && strcmp(argv[1], "illumos-cycle") == 0)
+		bench_illumos_cycle(argv[2], atol(argv[3]));
 	else {
 		fprintf(stderr, "usage: see the comment at the top of bench/shmbench.c\n");
 		return 2;
