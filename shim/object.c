@@ -19,19 +19,6 @@
 #include "place.h"
 #include "sysfile.h"
 
-/* Does anything exist at the data path? errno is kept. */
-static bool data_exists(const struct place *pl)
-{
-	int saved = errno;
-	struct stat st;
-	bool found = pl->data_dir != -1 &&
-		     fstatat(pl->data_dir, pl->data_leaf, &st,
-			     AT_SYMLINK_NOFOLLOW) == 0;
-
-	errno = saved;
-	return found;
-}
-
 /*
  * Flags for opening an existing data file. O_NOFOLLOW refuses a link. A
  * FIFO opened read-only would block until a writer came, so a read-only
@@ -250,7 +237,7 @@ int object_open(const struct config *cf, enum obj_kind kind,
 	 * always belongs to the object's owner, who can remove it later even
 	 * from a sticky directory.
 	 */
-	bool exists = fd >= 0 || (errno != ENOENT && data_exists(&pl));
+	bool exists = fd >= 0 || (errno != ENOENT && place_data_exists(&pl));
 	place_unlock(&pl, &lk, exists && (!lk.created || created));
 	return fd;
 }
@@ -272,6 +259,6 @@ int object_unlink(const struct config *cf, enum obj_kind kind,
 	if (r < 0)
 		/* A sticky directory says EPERM; POSIX says EACCES. */
 		errno = errno == EPERM ? EACCES : irregular_to_einval(errno);
-	place_unlock(&pl, &lk, r < 0 && !lk.created && data_exists(&pl));
+	place_unlock(&pl, &lk, r < 0 && !lk.created && place_data_exists(&pl));
 	return r;
 }

@@ -136,6 +136,17 @@ int place_open_data_dir(struct place *pl, bool create)
 	return pl->data_dir < 0 ? -1 : 0;
 }
 
+bool place_data_exists(const struct place *pl)
+{
+	int saved = errno;
+	struct stat st;
+	bool found = pl->data_dir != -1 &&
+		     fstatat(pl->data_dir, pl->data_leaf, &st, AT_SYMLINK_NOFOLLOW) == 0;
+
+	errno = saved;
+	return found;
+}
+
 void place_temp(const struct place *pl, int *dir, const char **leaf)
 {
 	if (pl->path->hashed) {

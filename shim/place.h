@@ -40,6 +40,12 @@ void place_unlock(struct place *pl, struct lock *lk, bool keep_lock_file);
 int place_open_data_dir(struct place *pl, bool create);
 
 /*
+ * Whether anything (of any type) is at the data path, as far as the data
+ * directory was opened (-1: it does not exist). Keeps errno.
+ */
+bool place_data_exists(const struct place *pl);
+
+/*
  * The temporary name under which a new object is prepared before it is
  * linked into place (path->temp): <root>/.SEMTfoo for <root>/.SEMDfoo, or
  * .SEMT in a long name's hash directory, as arguments for the *at calls.

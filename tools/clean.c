@@ -86,14 +86,6 @@ static enum verdict remove_if_unused(struct place *pl, bool force, int *err)
 	return v;
 }
 
-static bool data_present(const struct place *pl)
-{
-	struct stat st;
-
-	return pl->data_dir != -1 &&
-	       fstatat(pl->data_dir, pl->data_leaf, &st, AT_SYMLINK_NOFOLLOW) == 0;
-}
-
 /*
  * Maps e back to its place; false when e is not where the shim puts it.
  * Release path afterwards either way.
@@ -122,7 +114,7 @@ static int remove_object(struct entry *e, const struct clean_opts *o,
 	}
 	if (place_open_data_dir(&pl, false) == 0)
 		v = remove_if_unused(&pl, o->force, &err);
-	place_unlock(&pl, &lk, data_present(&pl) && !lk.created);
+	place_unlock(&pl, &lk, place_data_exists(&pl) && !lk.created);
 
 	e->error = err;
 	e->action = v != UNUSED ? "kept" : err ? "failed" : "removed";
@@ -148,7 +140,7 @@ static int remove_lock(struct entry *e, const struct obj_path *path)
 		e->note = "held now";
 		return 0;
 	}
-	present = place_open_data_dir(&pl, false) == 0 && data_present(&pl);
+	present = place_open_data_dir(&pl, false) == 0 && place_data_exists(&pl);
 	place_unlock(&pl, &lk, present);
 	if (present) {
 		e->action = "kept";
