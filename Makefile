@@ -89,11 +89,11 @@ $(B)/tests/%: tests/%.c tests/tap.h $(SHIM_OBJ) | $(B)/tests
 	$(CC) $(TEST_CFLAGS) -o $@ $< $(SHIM_OBJ)
 
 # API tests for the preload: not linked with the shim.
-$(addprefix $(B)/tests/,$(API_TESTS)): $(B)/tests/%: tests/%.c tests/tap.h | $(B)/tests
+$(addprefix $(B)/tests/,$(API_TESTS)): $(B)/tests/%: tests/%.c tests/tap.h tests/holder.h | $(B)/tests
 	$(CC) $(TEST_CFLAGS) -o $@ $< -lpthread -lrt
 
 # The same tests with the shim's objects linked in, under the sanitizers.
-$(B)/tests/%-san: tests/%.c tests/tap.h $(SAN_OBJ) | $(B)/tests
+$(B)/tests/%-san: tests/%.c tests/tap.h tests/holder.h $(SAN_OBJ) | $(B)/tests
 	$(CC) $(TEST_CFLAGS) $(SAN) -O1 -o $@ $< $(SAN_OBJ) -lpthread -lrt
 
 # A program bound to the old versioned symbols, as if built against an old

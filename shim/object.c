@@ -1,11 +1,27 @@
 /*
- * object.c - opening and removing one named object's data file under the
- * name's lock; the same for every kind of object.
+ * object.c - opening and removing one named object's data file; the same
+ * for every kind of object.
  *
- * Each call checks and maps the name, takes the name's lock, does its one
- * operation on the data file, and releases the lock, leaving the lock file
- * behind only while the object exists (DESIGN.md I3). It knows nothing of
- * the public API, so the library and shmclean share it.
+ * Opening takes no lock. Each step it makes at the data path is one atomic
+ * system call, an exclusive create or an open of what is there, and the
+ * only thing any call ever puts there is a complete object (a semaphore is
+ * written under a temporary name and linked in). So an open can neither
+ * see nor leave anything half done, and no other call's critical section
+ * can fall between its steps in a way that matters (DESIGN.md I1).
+ *
+ * Removing takes the object's own lock, flock on its data file (place.c),
+ * so that removals of one object, and shmclean's decision to remove it,
+ * never overlap. shmclean also holds a write lease while it decides, and
+ * the kernel makes any open of a leased file wait. Opens of an existing
+ * file therefore add O_NONBLOCK: a blocking open would wait out the lease
+ * and then return the file shmclean had just removed; with O_NONBLOCK it
+ * fails with EWOULDBLOCK, and we wait a little and look again.
+ *
+ * The name's lock file is used only where there is no file to lock:
+ * creating a semaphore (its temporary name must be ours alone), and
+ * removing an object the caller may unlink but can neither read nor write.
+ *
+ * It knows nothing of the public API, so the library and shmclean share it.
  */
 #define _GNU_SOURCE
 #include "object.h"
@@ -20,24 +36,19 @@
 #include "sysfile.h"
 
 /*
- * Flags for opening an existing data file. O_NOFOLLOW refuses a link. A
- * FIFO opened read-only would block until a writer came, so a read-only
- * open adds O_NONBLOCK (finish_existing takes it off again); opened
- * read-write, a FIFO never blocks on Linux, and leaving O_NONBLOCK out
- * saves a system call on the common path.
+ * Flags for opening an existing data file (place_open_existing adds
+ * O_NONBLOCK, which also keeps a FIFO from blocking us). O_NOFOLLOW
+ * refuses a link.
  */
 static int existing_flags(int oflag)
 {
-	int acc = oflag & O_ACCMODE;
-
-	return acc | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC |
-	       (acc == O_RDONLY ? O_NONBLOCK : 0);
+	return (oflag & O_ACCMODE) | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC;
 }
 
 /*
- * Finishes opening an existing data file: it must be a regular file, and
- * O_TRUNC is applied only now, so that nothing but a regular file is ever
- * truncated.
+ * Finishes opening an existing data file: it must be a regular file,
+ * O_NONBLOCK comes off again, and O_TRUNC is applied only now, so that
+ * nothing but a regular file is ever truncated.
  */
 static int finish_existing(int fd, int oflag)
 {
@@ -49,7 +60,7 @@ static int finish_existing(int fd, int oflag)
 		errno = EINVAL;
 		goto fail;
 	}
-	if ((existing_flags(oflag) & O_NONBLOCK) && fcntl(fd, F_SETFL, 0) < 0)
+	if (fcntl(fd, F_SETFL, 0) < 0)
 		goto fail;
 	if ((oflag & O_TRUNC) && st.st_size != 0 && ftruncate(fd, 0) < 0)
 		goto fail;
@@ -80,8 +91,8 @@ static int write_all(int fd, const void *data, size_t len)
  * Creates the data file with its content already in it: written under a
  * temporary name, then linked to the real one, so that nobody ever sees
  * it half made, even after a crash. Fails with EEXIST when the data path
- * exists. We hold the name's lock, so the temporary name is ours alone; one
- * that exists is the leftover of a holder that died, and goes.
+ * exists. We hold the name's lock file, so the temporary name is ours
+ * alone; one that exists is the leftover of a holder that died, and goes.
  */
 static int create_initialised(struct place *pl, int oflag, mode_t mode,
 			      const struct object_init *init)
@@ -122,17 +133,19 @@ static int create_data(struct place *pl, int oflag, mode_t mode,
 }
 
 /*
- * Opens the data file under the lock, as illumos does: with O_CREAT, first
- * try to create it exclusively; when it exists (and the caller did not ask
- * for O_EXCL) open it without O_CREAT, which also keeps fs.protected_regular
- * from refusing another user's object; if that finds it gone (removed by a
- * program outside the shim), go round again.
+ * Opens the data file, as illumos does: with O_CREAT, first try to create
+ * it exclusively; when it exists (and the caller did not ask for O_EXCL)
+ * open it without O_CREAT, which also keeps fs.protected_regular from
+ * refusing another user's object; if that finds it gone (removed
+ * meanwhile), go round again.
  */
 static int open_data(struct place *pl, int oflag, mode_t mode,
-		     const struct object_init *init, bool *created)
+		     const struct object_init *init, long timeout_ms)
 {
 	const bool create = oflag & O_CREAT;
+	struct waiter w;
 
+	wait_start(&w, timeout_ms);
 	if (place_open_data_dir(pl, create) < 0)
 		return -1;
 	for (int tries = 0; tries < 64; tries++) {
@@ -140,15 +153,10 @@ static int open_data(struct place *pl, int oflag, mode_t mode,
 
 		if (create) {
 			fd = create_data(pl, oflag, mode, init);
-			if (fd >= 0) {
-				*created = true;
+			if (fd >= 0)
 				return fd;
-			}
 			if (errno == ENOENT && pl->path->hashed) {
-				/*
-				 * shmclean removed the long name's empty data
-				 * directory (it cannot know whose it was).
-				 */
+				/* Its directory was removed meanwhile. */
 				if (place_reopen_data_dir(pl) < 0)
 					return -1;
 				continue;
@@ -156,33 +164,14 @@ static int open_data(struct place *pl, int oflag, mode_t mode,
 			if (errno != EEXIST || (oflag & O_EXCL))
 				return -1;
 		}
-		fd = openat(pl->data_dir, pl->data_leaf, existing_flags(oflag));
+		fd = place_open_existing(pl, existing_flags(oflag), &w);
 		if (fd >= 0)
 			return finish_existing(fd, oflag);
 		if (errno != ENOENT || !create)
 			return errno = irregular_to_einval(errno), -1;
-		/* A program outside the shim removed it: go round again. */
+		/* Removed between our two steps: go round again. */
 	}
 	return errno = EAGAIN, -1;
-}
-
-/*
- * When the lock file cannot be created because the directory is read-only
- * to us, a plain open (no O_CREAT, no O_TRUNC) goes ahead without it: we
- * could not create or remove anything there anyway, the open is a single
- * system call, and a read-only root of prepared objects then works as
- * POSIX expects (ENOENT for a missing object, not EACCES).
- */
-static int open_without_lock(struct place *pl, int oflag)
-{
-	bool created;
-	int fd;
-
-	if ((oflag & (O_CREAT | O_TRUNC)) || (errno != EACCES && errno != EROFS))
-		return -1;
-	fd = open_data(pl, oflag, 0, NULL, &created);
-	place_close(pl);
-	return fd;
 }
 
 static int check_access(int oflag)
@@ -215,8 +204,6 @@ int object_open(const struct config *cf, enum obj_kind kind,
 		const struct object_init *init, struct obj_path *path)
 {
 	int err = check_access(oflag);
-	bool exclusive = (oflag & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL);
-	bool created = false;
 	struct place pl;
 	struct lock lk;
 	int fd;
@@ -228,37 +215,72 @@ int object_open(const struct config *cf, enum obj_kind kind,
 	if (map_name(cf, kind, name, path) < 0)
 		return -1;
 	place_init(&pl, path);
-	if (place_lock(&pl, exclusive, cf->lock_timeout_ms, &lk) < 0)
-		return open_without_lock(&pl, oflag);
-	fd = open_data(&pl, oflag, mode, init, &created);
-	/*
-	 * Keep the lock file only for an object that exists, and only if it
-	 * was there before or this call made the object: then the lock file
-	 * always belongs to the object's owner, who can remove it later even
-	 * from a sticky directory.
-	 */
-	bool exists = fd >= 0 || (errno != ENOENT && place_data_exists(&pl));
-	place_unlock(&pl, &lk, exists && (!lk.created || created));
+	if (init && (oflag & O_CREAT)) {
+		/* The temporary name must be ours alone. */
+		if (place_lock(&pl, cf->lock_timeout_ms, &lk) < 0)
+			return -1;
+		fd = open_data(&pl, oflag, mode, init, cf->lock_timeout_ms);
+		place_unlock(&pl, &lk);
+		return fd;
+	}
+	fd = open_data(&pl, oflag, mode, NULL, cf->lock_timeout_ms);
+	if (fd < 0 && (oflag & O_CREAT))
+		place_tidy(&pl);
+	place_close(&pl);
 	return fd;
+}
+
+/*
+ * Removes an object that the caller may unlink but can neither read nor
+ * write, so cannot lock: under the name's lock file, which shmclean takes
+ * as well. Closes the directories.
+ */
+static int unlink_under_lock_file(struct place *pl, long timeout_ms)
+{
+	struct lock lk;
+	struct stat st;
+	int r = -1;
+
+	if (place_lock(pl, timeout_ms, &lk) < 0)
+		return -1;
+	if (place_open_data_dir(pl, false) == 0 &&
+	    fstatat(pl->data_dir, pl->data_leaf, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		if (S_ISREG(st.st_mode))
+			r = unlinkat(pl->data_dir, pl->data_leaf, 0);
+		else
+			errno = EINVAL;
+	}
+	place_unlock(pl, &lk);
+	return r;
 }
 
 int object_unlink(const struct config *cf, enum obj_kind kind,
 		  const char *name, struct obj_path *path)
 {
 	struct place pl;
-	struct lock lk;
+	struct waiter w;
+	struct stat st;
 	int r = -1;
 
 	if (map_name(cf, kind, name, path) < 0)
 		return -1;
 	place_init(&pl, path);
-	if (place_lock(&pl, false, cf->lock_timeout_ms, &lk) < 0)
-		return -1;
-	if (place_open_data_dir(&pl, false) == 0)
-		r = unlinkat(pl.data_dir, pl.data_leaf, 0);
-	if (r < 0)
-		/* A sticky directory says EPERM; POSIX says EACCES. */
-		errno = errno == EPERM ? EACCES : irregular_to_einval(errno);
-	place_unlock(&pl, &lk, r < 0 && !lk.created && place_data_exists(&pl));
+	wait_start(&w, cf->lock_timeout_ms);
+	if (place_open_data_dir(&pl, false) == 0) {
+		int fd = place_lock_object(&pl, &w, &st);
+
+		if (fd >= 0) {
+			r = unlinkat(pl.data_dir, pl.data_leaf, 0);
+			place_unlock_object(fd);
+			if (r == 0)
+				place_tidy(&pl);
+		} else if (errno == EACCES) {
+			r = unlink_under_lock_file(&pl, cf->lock_timeout_ms);
+		}
+	}
+	place_close(&pl);
+	/* A sticky directory says EPERM; POSIX says EACCES. */
+	if (r < 0 && errno == EPERM)
+		errno = EACCES;
 	return r;
 }

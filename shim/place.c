@@ -17,6 +17,12 @@
  * directory again. shmclean removes empty directories of names it cannot
  * know (a hash is not reversible), so even the data directory may vanish
  * while its name's lock is held.
+ *
+ * An object's own lock is flock on its data file: the data file is the
+ * object, so locking it needs no second file to create and remove, and
+ * once it is locked and still linked, nobody can replace it at its path
+ * until we let go (every remover takes this lock, and a creator cannot
+ * create over an existing file).
  */
 #define _GNU_SOURCE
 #include "place.h"
@@ -26,6 +32,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "sysfile.h"
 
 #define DIR_MODE 01777
 #define RETRIES 64
@@ -117,7 +125,8 @@ static int open_lock_dir(struct place *pl)
 {
 	if (!pl->path->hashed)
 		return 0;
-	pl->hash_fd = open_subdir(AT_FDCWD, pl->path->hash_dir, true);
+	if (pl->hash_fd < 0)
+		pl->hash_fd = open_subdir(AT_FDCWD, pl->path->hash_dir, true);
 	if (pl->hash_fd < 0)
 		return -1;
 	pl->lock_dir = open_subdir(pl->hash_fd, pl->path->lock_sub, true);
@@ -128,12 +137,20 @@ int place_open_data_dir(struct place *pl, bool create)
 {
 	if (!pl->path->hashed || pl->data_dir >= 0)
 		return 0;
-	if (pl->hash_fd < 0)
-		pl->hash_fd = open_subdir(AT_FDCWD, pl->path->hash_dir, create);
-	if (pl->hash_fd < 0)
-		return -1;
-	pl->data_dir = open_subdir(pl->hash_fd, pl->path->data_sub, create);
-	return pl->data_dir < 0 ? -1 : 0;
+	for (int tries = 0; tries < RETRIES; tries++) {
+		if (pl->hash_fd < 0)
+			pl->hash_fd = open_subdir(AT_FDCWD, pl->path->hash_dir, create);
+		if (pl->hash_fd < 0)
+			return -1;
+		pl->data_dir = open_subdir(pl->hash_fd, pl->path->data_sub, create);
+		if (pl->data_dir >= 0)
+			return 0;
+		if (errno != ENOENT || !create)
+			return -1;
+		/* The hash directory was removed under us: make it again. */
+		close_dir(&pl->hash_fd);
+	}
+	return errno = EAGAIN, -1;
 }
 
 bool place_data_exists(const struct place *pl)
@@ -167,6 +184,69 @@ int place_reopen_data_dir(struct place *pl)
 	return place_open_data_dir(pl, true);
 }
 
+int place_open_existing(const struct place *pl, int flags, struct waiter *w)
+{
+	for (;;) {
+		int fd = openat(pl->data_dir, pl->data_leaf, flags | O_NONBLOCK);
+
+		if (fd >= 0 || errno != EWOULDBLOCK)
+			return fd;
+		/* A lease: shmclean is deciding whether to remove it. */
+		if (wait_step(w) < 0)
+			return -1;
+	}
+}
+
+/* Opens the data file for its lock: for reading, else for writing. */
+static int open_for_lock(const struct place *pl, struct waiter *w)
+{
+	const int flags = O_NOFOLLOW | O_NOCTTY | O_CLOEXEC;
+	int fd = place_open_existing(pl, O_RDONLY | flags, w);
+
+	if (fd < 0 && errno == EACCES)
+		fd = place_open_existing(pl, O_WRONLY | flags, w);
+	return fd;
+}
+
+int place_lock_object(const struct place *pl, struct waiter *w, struct stat *st)
+{
+	for (;;) {
+		int fd = open_for_lock(pl, w);
+
+		if (fd < 0)
+			return errno = irregular_to_einval(errno), -1;
+		if (lock_fd(fd, w) < 0 || fstat(fd, st) < 0) {
+			close_keep_errno(fd);
+			return -1;
+		}
+		if (!S_ISREG(st->st_mode)) {
+			close(fd);
+			return errno = EINVAL, -1;
+		}
+		if (st->st_nlink > 0)
+			return fd;
+		/* The holder before us removed it: look again. */
+		close(fd);
+	}
+}
+
+void place_unlock_object(int fd)
+{
+	unlock_fd(fd);
+	close_keep_errno(fd);
+}
+
+void place_tidy(const struct place *pl)
+{
+	int saved = errno;
+
+	if (pl->path->hashed && pl->hash_fd >= 0) {
+		(void)unlinkat(pl->hash_fd, pl->path->data_sub, AT_REMOVEDIR);
+		(void)unlinkat(AT_FDCWD, pl->path->hash_dir, AT_REMOVEDIR);
+	}
+	errno = saved;
+}
+
 /*
  * Removes the lock directory and the hash directory if they are empty:
  * after a failed lock, so that a failure leaves no directory behind, and
@@ -183,13 +263,11 @@ static void remove_lock_dirs(struct place *pl)
 	errno = saved;
 }
 
-int place_lock(struct place *pl, bool likely_new, long timeout_ms,
-	       struct lock *lk)
+int place_lock(struct place *pl, long timeout_ms, struct lock *lk)
 {
 	for (int tries = 0; tries < RETRIES; tries++) {
 		if (open_lock_dir(pl) == 0 &&
-		    lock_take(pl->lock_dir, pl->lock_leaf, likely_new,
-			      timeout_ms, lk) == 0)
+		    lock_take(pl->lock_dir, pl->lock_leaf, timeout_ms, lk) == 0)
 			return 0;
 		remove_lock_dirs(pl);
 		place_close(pl);
@@ -200,21 +278,16 @@ int place_lock(struct place *pl, bool likely_new, long timeout_ms,
 	return errno = EAGAIN, -1;
 }
 
-void place_unlock(struct place *pl, struct lock *lk, bool keep_lock_file)
+void place_unlock(struct place *pl, struct lock *lk)
 {
 	int saved = errno;
-	bool tidy = pl->path->hashed && !keep_lock_file;
 
-	/*
-	 * The data directory is used only under this name's lock, so it is
-	 * removed while the lock is held; the lock directory and the hash
-	 * directory may vanish at any time, and their users retry.
-	 */
-	if (tidy)
-		(void)unlinkat(pl->hash_fd, pl->path->data_sub, AT_REMOVEDIR);
-	lock_release(pl->lock_dir, pl->lock_leaf, lk, !keep_lock_file);
-	if (tidy)
+	lock_release(pl->lock_dir, pl->lock_leaf, lk);
+	if (pl->path->hashed) {
+		if (pl->hash_fd >= 0)
+			(void)unlinkat(pl->hash_fd, pl->path->data_sub, AT_REMOVEDIR);
 		remove_lock_dirs(pl);
+	}
 	place_close(pl);
 	errno = saved;
 }

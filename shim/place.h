@@ -1,8 +1,12 @@
-/* place.h - the directories that hold one object's files, opened safely. */
+/*
+ * place.h - the directories that hold one object's files, opened safely,
+ * and the object's locks.
+ */
 #ifndef SHMSHIM_PLACE_H
 #define SHMSHIM_PLACE_H
 
 #include <stdbool.h>
+#include <sys/stat.h>
 
 #include "lock.h"
 #include "path.h"
@@ -19,25 +23,30 @@ struct place {
 void place_init(struct place *pl, const struct obj_path *path);
 
 /*
- * Takes the object's lock (see lock.h), creating the hashed layout's
- * directories as needed, and retrying when a concurrent call removes them
- * under us. Returns 0 or -1 with errno.
- */
-int place_lock(struct place *pl, bool likely_new, long timeout_ms,
-	       struct lock *lk);
-
-/*
- * Releases the lock; unless keep_lock_file, removes the lock file and the
- * hashed layout's directories that are left empty. Closes the directories.
- * Keeps errno.
- */
-void place_unlock(struct place *pl, struct lock *lk, bool keep_lock_file);
-
-/*
  * Opens the directory of the data file (a no-op when flat), creating it if
- * create is set. Returns 0, or -1 with errno (ENOENT: it does not exist).
+ * create is set, and again if a concurrent call removes it meanwhile.
+ * Returns 0, or -1 with errno (ENOENT: it does not exist).
  */
 int place_open_data_dir(struct place *pl, bool create);
+
+/*
+ * Opens the existing data file with flags (O_NONBLOCK is added: see
+ * object.c). While someone holds a lease on it, waits as w allows.
+ * Returns the descriptor, or -1 with errno.
+ */
+int place_open_existing(const struct place *pl, int flags, struct waiter *w);
+
+/*
+ * Takes the object's own lock: flock(LOCK_EX) on its data file, opened
+ * for reading (or for writing when reading is not allowed), waiting as w
+ * allows. Returns the descriptor with *st describing a regular file still
+ * linked at the data path, or -1 with errno: ENOENT, EINVAL (not a regular
+ * file), EACCES (cannot be opened at all), EAGAIN (time-out), or another.
+ */
+int place_lock_object(const struct place *pl, struct waiter *w, struct stat *st);
+
+/* Releases the object's lock and closes fd. Keeps errno. */
+void place_unlock_object(int fd);
 
 /*
  * Whether anything (of any type) is at the data path, as far as the data
@@ -46,10 +55,30 @@ int place_open_data_dir(struct place *pl, bool create);
 bool place_data_exists(const struct place *pl);
 
 /*
+ * Removes the long name's data and hash directories if they are empty
+ * (after an unlink, or a create that failed). A no-op when flat. Keeps
+ * errno.
+ */
+void place_tidy(const struct place *pl);
+
+/*
+ * Takes the name's lock file (see lock.h), creating the hashed layout's
+ * directories as needed, and retrying when a concurrent call removes them
+ * under us. Returns 0 or -1 with errno.
+ */
+int place_lock(struct place *pl, long timeout_ms, struct lock *lk);
+
+/*
+ * Releases the name's lock file and removes it, with the hashed layout's
+ * directories that are left empty. Closes the directories. Keeps errno.
+ */
+void place_unlock(struct place *pl, struct lock *lk);
+
+/*
  * The temporary name under which a new object is prepared before it is
  * linked into place (path->temp): <root>/.SEMTfoo for <root>/.SEMDfoo, or
  * .SEMT in a long name's hash directory, as arguments for the *at calls.
- * Only valid while the name's lock is held.
+ * Only valid while the name's lock file is held.
  */
 void place_temp(const struct place *pl, int *dir, const char **leaf);
 
@@ -59,7 +88,7 @@ void place_temp(const struct place *pl, int *dir, const char **leaf);
  */
 int place_reopen_data_dir(struct place *pl);
 
-/* Closes the directories (after place_open_data_dir without the lock). */
+/* Closes the directories. */
 void place_close(struct place *pl);
 
 #endif

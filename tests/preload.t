@@ -47,14 +47,19 @@ if command -v strace >/dev/null 2>&1; then
 	trace="$root.strace"
 	LD_PRELOAD="$lib" strace -f -qq -o "$trace" \
 		-e trace=nanosleep,clock_nanosleep,sched_yield,flock "$prog" create /nosleep
-	check "an uncontended shm_open takes the lock (flock in strace)" \
+	check "an uncontended shm_open takes no lock (no flock in strace)" \
+		sh -c "! grep -q flock '$trace'"
+	check "... and never sleeps or yields" \
+		sh -c "! grep -Eq 'nanosleep|sched_yield' '$trace'"
+	LD_PRELOAD="$lib" strace -f -qq -o "$trace" \
+		-e trace=nanosleep,clock_nanosleep,sched_yield,flock "$prog" unlink /nosleep
+	check "an uncontended shm_unlink takes the object's lock (flock in strace)" \
 		grep -q 'flock(.*LOCK_EX|LOCK_NB) *= 0' "$trace"
 	check "... and never sleeps or yields" \
 		sh -c "! grep -Eq 'nanosleep|sched_yield' '$trace'"
 	rm -f "$trace"
-	LD_PRELOAD="$lib" "$prog" unlink /nosleep
 else
-	skip 2 "strace is not installed"
+	skip 4 "strace is not installed"
 fi
 check "the root is empty at the end" root_empty
 done_testing

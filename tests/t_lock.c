@@ -1,48 +1,91 @@
 /*
- * t_lock.c - the lock's invariants (DESIGN.md I2-I4): a holder killed at
- * any point delays nobody by more than a second, contended calls wait in
- * small steps, a lock that cannot be had in SHMSHIM_LOCK_TIMEOUT_MS gives
- * EAGAIN, and no lock file outlives its object.
+ * t_lock.c - the locks' invariants (DESIGN.md I1-I4). shm_unlink takes the
+ * object's own lock (flock on its data file): a holder killed at any point
+ * delays nobody by more than a second, contended calls wait in small
+ * steps, a lock that cannot be had in SHMSHIM_LOCK_TIMEOUT_MS gives
+ * EAGAIN. shm_open takes no lock, but waits for shmclean's lease and never
+ * returns the file shmclean removed meanwhile. Creating a semaphore takes
+ * the name's lock file, which no call leaves behind.
  */
 #define _GNU_SOURCE
+#include <semaphore.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 
 #include "holder.h"
 #include "tap.h"
 
-/* A call that waited on a holder SIGKILLed meanwhile. */
-static void test_killed_holder(void)
+/* In a child, a call that waits: reports the time it returned. */
+struct waited {
+	pid_t pid;
+	int pipefd;
+};
+
+static struct waited start_unlink(const char *name)
 {
-	pid_t holder = start_holder("kill", -1);
+	struct waited w;
 	int pipefd[2];
-	double done = 0, killed;
-	pid_t waiter;
 
 	if (pipe(pipefd) < 0)
 		bail("pipe");
 	fflush(stdout);
-	waiter = fork();
-	if (waiter == 0) {
-		int fd = shm_open("/kill", O_RDWR | O_CREAT, 0600);
+	w.pid = fork();
+	if (w.pid == 0) {
+		int r = shm_unlink(name);
 		double t = now_seconds();
 
 		if (write(pipefd[1], &t, sizeof t) != sizeof t)
 			_exit(2);
-		_exit(fd >= 0 ? 0 : 1);
+		_exit(r == 0 ? 0 : 1);
 	}
 	close(pipefd[1]);
+	w.pipefd = pipefd[0];
+	return w;
+}
+
+/* Waits for the child; true if its call worked. *t: when it returned. */
+static bool finish(struct waited w, double *t)
+{
+	bool got = read(w.pipefd, t, sizeof *t) == sizeof *t;
+
+	close(w.pipefd);
+	return wait_status(w.pid) == 0 && got;
+}
+
+/* A shm_unlink that waited on a holder SIGKILLed meanwhile. */
+static void test_killed_holder(void)
+{
+	pid_t holder = start_holder("kill", -1);
+	struct waited w = start_unlink("/kill");
+	double done = 0, killed;
+
 	sleep_ms(300);
-	ok(waitpid(waiter, NULL, WNOHANG) == 0,
-	   "a call on a name whose lock is held waits");
+	ok(waitpid(w.pid, NULL, WNOHANG) == 0,
+	   "shm_unlink of an object whose lock is held waits");
 	killed = now_seconds();
 	kill_holder(holder);
-	bool got = read(pipefd[0], &done, sizeof done) == sizeof done;
-	close(pipefd[0]);
-	ok(wait_status(waiter) == 0 && got, "it succeeds once the holder is SIGKILLed");
+	ok(finish(w, &done), "it succeeds once the holder is SIGKILLed");
 	if (!ok(done - killed < 1.0, "... within a second of the kill"))
 		diag("it took %.3f s", done - killed);
-	ok(shm_unlink("/kill") == 0, "unlink the object it made");
-	root_is_empty("(the dead holder's lock file is gone too)");
+	root_is_empty("(the object is gone, and no lock file is left)");
+}
+
+/* Opening takes no lock: a held object lock does not delay it. */
+static void test_open_does_not_wait(void)
+{
+	pid_t holder = start_holder("free", -1);
+	double t = now_seconds();
+	int fd = shm_open("/free", O_RDWR, 0);
+	int fd2 = shm_open("/free", O_RDWR | O_CREAT, 0600);
+
+	t = now_seconds() - t;
+	ok(fd >= 0 && fd2 >= 0, "shm_open of an object whose lock is held works");
+	if (!ok(t < 0.2, "... at once"))
+		diag("it took %.3f s", t);
+	close(fd);
+	close(fd2);
+	kill_holder(holder);
+	ok(shm_unlink("/free") == 0, "unlink it");
 }
 
 /* A process killed at random points inside real calls. */
@@ -72,6 +115,10 @@ static void test_killed_in_calls(void)
 				if (fd >= 0)
 					close(fd);
 				shm_unlink(name);
+				sem_t *s = sem_open(name, O_CREAT, 0600, 0);
+				if (s != SEM_FAILED)
+					sem_close(s);
+				sem_unlink(name);
 			}
 		sleep_ms(rand() % 4);
 		kill(pid, SIGKILL);
@@ -79,14 +126,17 @@ static void test_killed_in_calls(void)
 
 		t = now_seconds();
 		fd = shm_open(name, O_RDWR | O_CREAT, 0600);
+		sem_t *s = sem_open(name, O_CREAT, 0600, 0);
+		bool unlinked = shm_unlink(name) == 0 && sem_unlink(name) == 0;
 		if (now_seconds() - t >= 1.0)
 			slow++;
-		if (fd < 0 || close(fd) < 0 || shm_unlink(name) < 0)
+		if (fd < 0 || close(fd) < 0 || s == SEM_FAILED || sem_close(s) < 0 || !unlinked)
 			failed++;
 	}
 	ok(slow == 0, "after killing a process inside calls %d times, no call waited a second (%d did)",
 	   rounds, slow);
 	ok(failed == 0, "... and every open and unlink after it worked (%d failed)", failed);
+	/* A semaphore's temporary file may be left by the kill; sem_open removes it. */
 	root_is_empty("(nothing stranded by the killed processes)");
 }
 
@@ -94,32 +144,96 @@ static void test_short_wait(void)
 {
 	pid_t holder = start_holder("short", 50);
 	double t = now_seconds();
-	int fd = shm_open("/short", O_RDWR | O_CREAT, 0600);
+	int r = shm_unlink("/short");
 
 	t = now_seconds() - t;
-	ok(fd >= 0, "a call waits out a holder that keeps the lock 50 ms");
+	ok(r == 0, "shm_unlink waits out a holder that keeps the lock 50 ms");
 	if (!ok(t < 0.5, "... and returns soon after, not a whole second later"))
 		diag("it took %.3f s", t);
 	wait_status(holder);
-	close(fd);
-	shm_unlink("/short");
 }
 
 static void test_long_wait(void)
 {
 	pid_t holder = start_holder("long", 1500);
 	double t = now_seconds();
-	int fd = shm_open("/long", O_RDWR | O_CREAT, 0600);
+	int r = shm_unlink("/long");
 
 	t = now_seconds() - t;
-	ok(fd >= 0 && t >= 1.3,
-	   "with the default time-out, a call waits for a holder of 1.5 s");
+	ok(r == 0 && t >= 1.3, "with the default time-out, shm_unlink waits for a holder of 1.5 s");
 	if (!ok(t < 3.0, "... and finishes soon after it lets go"))
 		diag("it took %.3f s", t);
 	wait_status(holder);
-	close(fd);
-	shm_unlink("/long");
 	root_is_empty("after the waits");
+}
+
+/* Creating a semaphore waits for the name's lock file, not longer. */
+static void test_lock_file(void)
+{
+	pid_t holder = start_holder_how(HOLD_LOCK_FILE, "semlock", -1);
+	pid_t pid;
+	double t;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		sem_t *s = sem_open("/semlock", O_CREAT | O_EXCL, 0600, 3);
+		_exit(s == SEM_FAILED);
+	}
+	sleep_ms(300);
+	ok(waitpid(pid, NULL, WNOHANG) == 0, "creating a semaphore whose lock file is held waits");
+	t = now_seconds();
+	kill_holder(holder);
+	ok(wait_status(pid) == 0, "it succeeds once the holder is SIGKILLed");
+	if (!ok(now_seconds() - t < 1.0, "... within a second"))
+		diag("it took %.3f s", now_seconds() - t);
+	sem_t *s = sem_open("/semlock", 0);
+	int v = -1;
+	ok(s != SEM_FAILED && sem_getvalue(s, &v) == 0 && v == 3, "... and the semaphore is whole");
+	if (s != SEM_FAILED)
+		sem_close(s);
+	ok(sem_unlink("/semlock") == 0, "unlink it");
+	root_is_empty("(the dead holder's lock file is gone too)");
+}
+
+/* shmclean's lease: opens wait for it, and never get a removed file. */
+static void test_lease(void)
+{
+	struct stat before, after;
+	int fd = shm_open("/leased", O_RDWR | O_CREAT | O_EXCL, 0600);
+	pid_t holder;
+	double t;
+
+	ok(fd >= 0 && fstat(fd, &before) == 0 && close(fd) == 0, "create /leased");
+	holder = start_holder_how(HOLD_LEASE, "leased", 200);
+	t = now_seconds();
+	fd = shm_open("/leased", O_RDWR, 0);
+	t = now_seconds() - t;
+	ok(fd >= 0, "shm_open of an object under a write lease waits for it");
+	if (!ok(t >= 0.1 && t < 1.0, "... until the lease is given back (200 ms)"))
+		diag("it took %.3f s", t);
+	ok(fd >= 0 && (fcntl(fd, F_GETFL) & O_NONBLOCK) == 0,
+	   "... and its descriptor is not left non-blocking");
+	close(fd);
+	wait_status(holder);
+
+	holder = start_holder_how(HOLD_LEASE_UNLINK, "leased", 200);
+	fails_with(shm_open("/leased", O_RDWR, 0), ENOENT,
+		   "an object removed while its lease was held: shm_open then gives ENOENT");
+	wait_status(holder);
+
+	/* The file removed is 4 bytes long; a new one is empty. */
+	fd = shm_open("/leased", O_RDWR | O_CREAT | O_EXCL, 0600);
+	ok(fd >= 0 && write(fd, "old!", 4) == 4 && close(fd) == 0, "create /leased again, with data");
+	holder = start_holder_how(HOLD_LEASE_UNLINK, "leased", 200);
+	fd = shm_open("/leased", O_RDWR | O_CREAT, 0600);
+	if (!ok(fd >= 0 && fstat(fd, &after) == 0 && after.st_size == 0 && after.st_nlink == 1,
+		"... and shm_open(O_CREAT) makes a new one, never the removed file"))
+		diag("fd %d, size %lld, links %lu", fd, (long long)after.st_size,
+		     (unsigned long)after.st_nlink);
+	close(fd);
+	wait_status(holder);
+	ok(shm_unlink("/leased") == 0, "unlink it");
 }
 
 /* Run as "t_lock timeout" with SHMSHIM_LOCK_TIMEOUT_MS=300. */
@@ -128,16 +242,28 @@ static int timeout_case(void)
 	pid_t holder = start_holder("held", -1);
 	double t = now_seconds();
 
-	fails_with(shm_open("/held", O_RDWR | O_CREAT, 0600), EAGAIN,
+	fails_with(shm_unlink("/held"), EAGAIN,
 		   "a lock held past SHMSHIM_LOCK_TIMEOUT_MS=300 gives EAGAIN");
 	t = now_seconds() - t;
 	if (!ok(t >= 0.29 && t < 2.0, "... after about 300 ms"))
 		diag("it took %.3f s", t);
-	fails_with(shm_unlink("/held"), EAGAIN, "shm_unlink gives EAGAIN too");
 	kill_holder(holder);
+	ok(shm_unlink("/held") == 0, "once the holder is gone, shm_unlink works");
+
+	holder = start_holder_how(HOLD_LOCK_FILE, "held", -1);
+	fails_with((long)(sem_open("/held", O_CREAT, 0600, 0) == SEM_FAILED ? -1 : 0), EAGAIN,
+		   "a held lock file: creating a semaphore gives EAGAIN too");
+	kill_holder(holder);
+	sem_t *s = sem_open("/held", O_CREAT, 0600, 0);
+	ok(s != SEM_FAILED && sem_close(s) == 0 && sem_unlink("/held") == 0,
+	   "once its holder is gone, it works, and removes the lock file left behind");
+
 	int fd = shm_open("/held", O_RDWR | O_CREAT, 0600);
-	ok(fd >= 0, "once the holder is gone, the call works");
 	close(fd);
+	holder = start_holder_how(HOLD_LEASE, "held", -1);
+	fails_with(shm_open("/held", O_RDWR, 0), EAGAIN,
+		   "a lease held past the time-out: shm_open gives EAGAIN");
+	kill_holder(holder);
 	ok(shm_unlink("/held") == 0, "unlink it");
 	return tap_failures;
 }
@@ -146,14 +272,14 @@ static int timeout_case(void)
 static int no_wait_case(void)
 {
 	pid_t holder = start_holder("held0", -1);
+	double t = now_seconds();
 
-	fails_with(shm_open("/held0", O_RDWR | O_CREAT, 0600), EAGAIN,
+	fails_with(shm_unlink("/held0"), EAGAIN,
 		   "SHMSHIM_LOCK_TIMEOUT_MS=0: a held lock gives EAGAIN at once");
+	if (!ok(now_seconds() - t < 0.1, "... at once"))
+		diag("it took %.3f s", now_seconds() - t);
 	kill_holder(holder);
-	int fd = shm_open("/held0", O_RDWR | O_CREAT, 0600);
-	ok(fd >= 0, "... and a free one is taken");
-	close(fd);
-	shm_unlink("/held0");
+	ok(shm_unlink("/held0") == 0, "... and a free one is taken");
 	return tap_failures;
 }
 
@@ -168,9 +294,12 @@ int main(int argc, char **argv)
 		return no_wait_case();
 
 	test_killed_holder();
+	test_open_does_not_wait();
 	test_killed_in_calls();
 	test_short_wait();
 	test_long_wait();
+	test_lock_file();
+	test_lease();
 	ok(run_self("timeout", "SHMSHIM_LOCK_TIMEOUT_MS", "300", NULL) == 0,
 	   "SHMSHIM_LOCK_TIMEOUT_MS=300 (see the sub-run above)");
 	ok(run_self("no-wait", "SHMSHIM_LOCK_TIMEOUT_MS", "0", NULL) == 0,

@@ -218,8 +218,14 @@ static void *cancelled_thread(void *arg)
 static void test_cancel(bool contended)
 {
 	struct cancel_case c = { .fd = -1 };
-	pid_t holder = contended ? start_holder("cancel", 100) : 0;
+	pid_t holder = 0;
 	pthread_t t;
+
+	if (contended) {
+		/* An object under a lease, as shmclean holds: shm_open waits. */
+		close(shm_open("/cancel", O_RDWR | O_CREAT, 0600));
+		holder = start_holder_how(HOLD_LEASE, "cancel", 100);
+	}
 	void *ret;
 
 	pthread_barrier_init(&c.ready, NULL, 2);
@@ -230,7 +236,7 @@ static void test_cancel(bool contended)
 	pthread_join(t, &ret);
 	ok(ret == PTHREAD_CANCELED && c.returned && c.fd >= 0,
 	   "a thread with a pending cancel completes shm_open%s, then is cancelled",
-	   contended ? " while waiting for the lock" : "");
+	   contended ? " while waiting for a lease" : "");
 	if (holder)
 		wait_status(holder);
 	if (c.fd >= 0)

@@ -12,7 +12,7 @@
 
 #include "tap.h"
 
-static char p1[PATH_MAX];
+static char p1[PATH_MAX], p2[PATH_MAX];
 
 static int value_of(sem_t *s)
 {
@@ -106,6 +106,21 @@ static void test_hostile(void)
 	struct stat st;
 	ok(stat(victim, &st) == 0 && st.st_size == 6, "... and its target is untouched");
 	unlink(p1);
+
+	/* Creating a semaphore takes the name's lock file. */
+	char lock_target[PATH_MAX];
+	snprintf(lock_target, sizeof lock_target, "%s.target", test_root());
+	if (symlink(lock_target, in_root(p1, sizeof p1, ".SEMLlocklink")) < 0)
+		bail("symlink");
+	fails_with((long)(sem_open("/locklink", O_CREAT, 0600, 1) == SEM_FAILED ? -1 : 0), EINVAL,
+		   "a symlink at a semaphore's lock path gives EINVAL when creating it");
+	ok(!exists(lock_target) && !exists(in_root(p2, sizeof p2, ".SEMDlocklink")),
+	   "... creating neither the link's target nor the semaphore");
+	unlink(p1);
+	mkdir(in_root(p1, sizeof p1, ".SEMLlockdir"), 0777);
+	fails_with((long)(sem_open("/lockdir", O_CREAT, 0600, 1) == SEM_FAILED ? -1 : 0), EINVAL,
+		   "a directory at a semaphore's lock path gives EINVAL too");
+	rmdir(p1);
 	unlink(victim);
 
 	fd = open(in_root(p1, sizeof p1, ".SEMDshort"), O_WRONLY | O_CREAT, 0600);

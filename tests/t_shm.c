@@ -271,15 +271,39 @@ static void test_hostile(void)
 	ok(!exists(p2), "... and its target is not created");
 	unlink(p1);
 
-	/* Links at the lock path are refused the same way. */
+	/*
+	 * shm_open never touches the lock path (only removal of an object
+	 * that cannot be opened takes the lock file): a link there is
+	 * neither followed nor in the way.
+	 */
 	in_root(p1, sizeof p1, ".SHMLlocklink");
 	if (symlink(p2, p1) < 0)
 		bail("symlink");
-	fails_with(shm_open("/locklink", O_RDWR | O_CREAT, 0600), EINVAL,
-		   "a symlink at the lock path gives EINVAL");
-	ok(!exists(p2) && !exists(in_root(victim, sizeof victim, ".SHMDlocklink")),
-	   "... creating neither its target nor the object");
+	fd = shm_open("/locklink", O_RDWR | O_CREAT, 0600);
+	ok(fd >= 0 && !exists(p2), "a symlink at the lock path does not stop shm_open, "
+	   "and its target is not created");
+	close(fd);
+	ok(shm_unlink("/locklink") == 0 && !exists(p2), "... nor shm_unlink");
+	ok(is_symlink(p1), "... and the link is left alone");
 	unlink(p1);
+
+	/* shm_unlink does not remove what is not an object. */
+	if (symlink(victim, in_root(p1, sizeof p1, ".SHMDulink")) < 0)
+		bail("symlink");
+	fails_with(shm_unlink("/ulink"), EINVAL, "shm_unlink of a symlink at the data path gives EINVAL");
+	ok(is_symlink(p1), "... and leaves it there");
+	victim_intact(victim, "unlinked symlink");
+	unlink(p1);
+	if (mkfifo(in_root(p1, sizeof p1, ".SHMDufifo"), 0666) < 0)
+		bail("mkfifo");
+	alarm(10); /* a FIFO must not block us */
+	fails_with(shm_unlink("/ufifo"), EINVAL, "shm_unlink of a FIFO gives EINVAL, without blocking");
+	alarm(0);
+	ok(exists(p1), "... and leaves it there");
+	unlink(p1);
+	mkdir(in_root(p1, sizeof p1, ".SHMDudir"), 0777);
+	fails_with(shm_unlink("/udir"), EINVAL, "shm_unlink of a directory gives EINVAL");
+	rmdir(p1);
 
 	in_root(p1, sizeof p1, ".SHMDfifo");
 	if (mkfifo(p1, 0666) < 0)
@@ -312,12 +336,6 @@ static void test_hostile(void)
 	} else {
 		skip(1, "cannot mknod a device here (needs root)");
 	}
-
-	in_root(p1, sizeof p1, ".SHMLlockdir");
-	mkdir(p1, 0777);
-	fails_with(shm_open("/lockdir", O_RDWR | O_CREAT, 0600), EINVAL,
-		   "a directory at the lock path gives EINVAL");
-	rmdir(p1);
 
 	snprintf(p2, sizeof p2, "%s/victim", dir);
 	unlink(p2);

@@ -178,6 +178,13 @@ TAP_FN bool exists(const char *path)
 	return lstat(path, &st) == 0;
 }
 
+TAP_FN bool is_symlink(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0 && S_ISLNK(st.st_mode);
+}
+
 TAP_FN double now_seconds(void)
 {
 	struct timespec ts;

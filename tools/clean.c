@@ -1,14 +1,15 @@
 /*
- * clean.c - removal, through the same lock as shm_unlink.
+ * clean.c - removal, through the same locks as shm_unlink.
  *
  * The scan is old news by the time we act on it, so each removal takes the
- * object's lock (DESIGN.md I1: no shm_open or shm_unlink of that name can
- * run meanwhile) and checks again, holding it, that nobody uses the file.
- * Where it can, it holds a write lease across the unlink: the lease is
- * refused if any descriptor or mapping of the file exists, and while it is
- * held, even a program outside the shim that opens the file waits. Where
- * it cannot (not the owner, not root), /proc is asked again for that one
- * file.
+ * name's lock file and the object's own lock (DESIGN.md I1: no shm_unlink
+ * of that name runs meanwhile, and nothing new can appear at its path) and
+ * checks again that nobody uses the file. It holds a write lease across
+ * the unlink: the kernel refuses the lease while any descriptor or mapping
+ * of the file exists, and while it is held, any open of the file waits;
+ * the shim's opens (which take no lock) then fail with EWOULDBLOCK and try
+ * again, and if one tried, the object is kept. Where no lease can be had
+ * (a file system without them), /proc is asked again for that one file.
  */
 #define _GNU_SOURCE
 #include "clean.h"
@@ -40,49 +41,71 @@ static enum verdict recheck_by_proc(const struct stat *st, bool force)
 	return uninspectable && !force ? UNKNOWN : UNUSED;
 }
 
-/*
- * Under the lock: removes the data file unless it is in use. Returns the
- * verdict; on UNUSED, *unlinked tells whether the unlink worked (errno).
- */
-static enum verdict remove_if_unused(struct place *pl, bool force, int *err)
+/* Unlinks the data file, setting *err on failure. */
+static void unlink_data(const struct place *pl, int *err)
 {
-	int fd = openat(pl->data_dir, pl->data_leaf,
-			O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (unlinkat(pl->data_dir, pl->data_leaf, 0) < 0)
+		*err = errno == EPERM ? EACCES : errno;
+}
+
+/*
+ * The data file cannot be opened by us (mode 0, say), so cannot be locked
+ * or leased: /proc alone decides. Nobody without permission can open it
+ * either, and a remover that cannot open it waits for the name's lock
+ * file, which we hold.
+ */
+static enum verdict remove_unopenable(const struct place *pl, bool force, int *err)
+{
+	struct stat st;
+	enum verdict v;
+
+	if (fstatat(pl->data_dir, pl->data_leaf, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? GONE : UNKNOWN;
+	if (!S_ISREG(st.st_mode))
+		return UNKNOWN;
+	v = recheck_by_proc(&st, force);
+	if (v == UNUSED)
+		unlink_data(pl, err);
+	return v;
+}
+
+/*
+ * Holding the name's lock file: takes the object's own lock, so that no
+ * shm_unlink of it runs meanwhile and nothing new can appear at its path,
+ * and removes the data file unless it is in use. Returns the verdict; on
+ * UNUSED, *err tells whether the unlink failed (0: it worked).
+ */
+static enum verdict remove_if_unused(const struct place *pl, bool force,
+				     long timeout_ms, int *err)
+{
+	struct waiter w;
 	enum verdict v;
 	struct stat st;
+	int fd;
 
 	*err = 0;
+	wait_start(&w, timeout_ms);
+	fd = place_lock_object(pl, &w, &st);
 	if (fd < 0) {
-		/* Not readable to us: no lease, so ask /proc. */
 		if (errno == ENOENT)
 			return GONE;
-		if (fstatat(pl->data_dir, pl->data_leaf, &st, AT_SYMLINK_NOFOLLOW) < 0)
-			return errno == ENOENT ? GONE : UNKNOWN;
-		if (!S_ISREG(st.st_mode))
-			return UNKNOWN;
-		v = recheck_by_proc(&st, force);
-		if (v == UNUSED && unlinkat(pl->data_dir, pl->data_leaf, 0) < 0)
-			*err = errno == EPERM ? EACCES : errno;
-		return v;
-	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return UNKNOWN;
+		return errno == EACCES ? remove_unopenable(pl, force, err) : UNKNOWN;
 	}
 	switch (lease_try(fd, true)) {
 	case LEASE_BUSY:
 		v = IN_USE;
 		break;
 	case LEASE_FREE:
-		v = UNUSED;
+		/* Someone who tried to open it since is told to wait. */
+		v = lease_broken(fd) ? IN_USE : UNUSED;
 		break;
 	default:
 		v = recheck_by_proc(&st, force);
 	}
-	if (v == UNUSED && unlinkat(pl->data_dir, pl->data_leaf, 0) < 0)
-		*err = errno == EPERM ? EACCES : errno;
+	if (v == UNUSED)
+		unlink_data(pl, err);
 	lease_release(fd);
-	close(fd);
+	place_unlock_object(fd);
 	return v;
 }
 
@@ -107,14 +130,16 @@ static int remove_object(struct entry *e, const struct clean_opts *o,
 	int err = 0;
 
 	place_init(&pl, path);
-	if (place_lock(&pl, false, o->cf->lock_timeout_ms, &lk) < 0) {
+	if (place_lock(&pl, o->cf->lock_timeout_ms, &lk) < 0) {
 		e->action = "failed";
 		e->error = errno;
 		return -1;
 	}
 	if (place_open_data_dir(&pl, false) == 0)
-		v = remove_if_unused(&pl, o->force, &err);
-	place_unlock(&pl, &lk, place_data_exists(&pl) && !lk.created);
+		v = remove_if_unused(&pl, o->force, o->cf->lock_timeout_ms, &err);
+	else if (errno == ENOENT)
+		v = GONE;
+	place_unlock(&pl, &lk);
 
 	e->error = err;
 	e->action = v != UNUSED ? "kept" : err ? "failed" : "removed";
@@ -131,22 +156,15 @@ static int remove_lock(struct entry *e, const struct obj_path *path)
 {
 	struct place pl;
 	struct lock lk;
-	bool present;
 
 	place_init(&pl, path);
 	/* It was free a moment ago; someone who took it since is live. */
-	if (place_lock(&pl, false, 0, &lk) < 0) {
+	if (place_lock(&pl, 0, &lk) < 0) {
 		e->action = "kept";
 		e->note = "held now";
 		return 0;
 	}
-	present = place_open_data_dir(&pl, false) == 0 && place_data_exists(&pl);
-	place_unlock(&pl, &lk, present);
-	if (present) {
-		e->action = "kept";
-		e->note = "its object exists now";
-		return 0;
-	}
+	place_unlock(&pl, &lk);
 	if (access(e->path, F_OK) == 0) {
 		/* place_unlock could not unlink it: not ours to remove. */
 		e->action = "failed";

@@ -33,7 +33,7 @@ const char *state_name(enum entry_state state)
 	static const char *const names[] = {
 		[STATE_IN_USE] = "in-use", [STATE_ORPHAN] = "orphan",
 		[STATE_UNKNOWN] = "unknown", [STATE_FOREIGN] = "foreign",
-		[STATE_HELD] = "held", [STATE_IDLE] = "idle",
+		[STATE_HELD] = "held",
 		[STATE_STALE] = "stale", [STATE_EMPTY] = "empty",
 	};
 	return names[state];

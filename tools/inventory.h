@@ -22,8 +22,7 @@ enum entry_state {
 	STATE_UNKNOWN, /* object: could not tell */
 	STATE_FOREIGN, /* looks like ours but is not a regular file etc. */
 	STATE_HELD,    /* lock: a process holds it */
-	STATE_IDLE,    /* lock: free, its object exists (kept by design) */
-	STATE_STALE,   /* lock: free, its object is gone */
+	STATE_STALE,   /* lock: free, left by a holder that was killed */
 	STATE_EMPTY,   /* directory: empty */
 };
 

@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,8 +59,8 @@ static void usage(FILE *out)
 	      "  -V, --version          print the version\n"
 	      "\n"
 	      "States: in-use, orphan, unknown (some process could not be inspected),\n"
-	      "foreign (looks like ours but is not: never removed); locks are held,\n"
-	      "idle (their object exists) or stale (their object is gone).\n"
+	      "foreign (looks like ours but is not: never removed); lock files, which\n"
+	      "live only during a call, are held or stale (left by a killed process).\n"
 	      "Exit status: 0 when all asked was done, 1 when a removal failed,\n"
 	      "2 for a usage error.\n",
 	      out);
@@ -206,7 +207,7 @@ static int scan_and_act(const struct config *cf, const struct options *o)
 		fprintf(stderr, "shmclean: %s: %s\n", *cf->root ? cf->root : "/", strerror(errno));
 		return 1;
 	}
-	users_classify(&inv, cf);
+	users_classify(&inv);
 	if (o->mode == MODE_CLEAN)
 		for (size_t i = 0; i < inv.n; i++)
 			if (clean_one(&inv, i, &co) < 0)
@@ -229,6 +230,11 @@ int main(int argc, char **argv)
 	struct stat st;
 
 	parse_options(argc, argv, &o);
+	/*
+	 * The kernel signals a lease holder (SIGIO) when someone opens the
+	 * file; lease_broken asks instead, and SIGIO's default would kill us.
+	 */
+	signal(SIGIO, SIG_IGN);
 	config_parse(&cf, o.dir ? o.dir : getenv("SHMSHIM_DIR"), getenv("SHMSHIM_NAMES"),
 		     getenv("SHMSHIM_LOCK_TIMEOUT_MS"), NULL);
 	if (stat(*cf.root ? cf.root : "/", &st) < 0 || !S_ISDIR(st.st_mode)) {

@@ -215,6 +215,12 @@ void lease_release(int fd)
 	(void)fcntl(fd, F_SETLEASE, F_UNLCK);
 }
 
+bool lease_broken(int fd)
+{
+	/* While a break is pending, the answer is the type it breaks to. */
+	return fcntl(fd, F_GETLEASE) != F_WRLCK;
+}
+
 /* Leases the file at path if it is still the file seen, then lets go. */
 static enum lease lease_probe(const char *path, const struct stat *seen)
 {
@@ -241,12 +247,11 @@ static enum entry_state object_state(const struct entry *e, size_t uninspectable
 	}
 }
 
-static enum entry_state lock_state(const struct entry *e, const struct config *cf)
+/* A lock file lives only as long as the call that holds it. */
+static enum entry_state lock_state(const struct entry *e)
 {
 	int fd = open(e->path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-	struct obj_path path;
-	struct stat st;
-	bool held, exists;
+	bool held;
 
 	if (fd < 0)
 		return STATE_UNKNOWN;
@@ -254,18 +259,10 @@ static enum entry_state lock_state(const struct entry *e, const struct config *c
 	if (!held)
 		flock(fd, LOCK_UN);
 	close(fd);
-	if (held)
-		return STATE_HELD;
-	if (path_for_name(cf->root, NAME_STRICT, cf->name_max, e->kind, e->name, &path)) {
-		path_release(&path);
-		return STATE_UNKNOWN;
-	}
-	exists = lstat(path.data, &st) == 0;
-	path_release(&path);
-	return exists ? STATE_IDLE : STATE_STALE;
+	return held ? STATE_HELD : STATE_STALE;
 }
 
-size_t users_classify(struct inventory *inv, const struct config *cf)
+size_t users_classify(struct inventory *inv)
 {
 	struct table t;
 	size_t size = 16, uninspectable;
@@ -293,7 +290,7 @@ size_t users_classify(struct inventory *inv, const struct config *cf)
 		if (e->state == STATE_FOREIGN || e->type == ENTRY_DIR)
 			continue;
 		e->state = e->type == ENTRY_OBJECT ? object_state(e, uninspectable)
-						   : lock_state(e, cf);
+						   : lock_state(e);
 	}
 	return uninspectable;
 }

@@ -14,7 +14,7 @@
  * through /proc) and the state of every entry. Returns how many processes
  * could not be inspected.
  */
-size_t users_classify(struct inventory *inv, const struct config *cf);
+size_t users_classify(struct inventory *inv);
 
 /*
  * The processes that have the file dev/ino open or mapped: their number,
@@ -40,5 +40,12 @@ enum lease lease_try(int fd, bool keep);
 
 /* Gives back a lease that lease_try kept. */
 void lease_release(int fd);
+
+/*
+ * Whether someone has tried to open the file since lease_try kept its
+ * lease: the kernel then starts to break the lease, and the opener waits
+ * (or, with O_NONBLOCK, fails with EWOULDBLOCK and tries again).
+ */
+bool lease_broken(int fd);
 
 #endif
