@@ -11,7 +11,6 @@
 #include "path.h"
 
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,39 +36,51 @@ void path_release(struct obj_path *p)
 	path_init(p);
 }
 
-/*
- * Takes the n + 1 bytes that snprintf just wrote at *next (with *left
- * bytes of room) as one path and returns it; NULL when the path is
- * PATH_MAX or longer, or did not fit (it cannot: the room was counted).
- */
-static const char *take(char **next, size_t *left, int n)
-{
-	char *s = *next;
+/* A piece of a path: n bytes at s. */
+struct piece {
+	const char *s;
+	size_t n;
+};
 
-	if (n < 0 || n >= PATH_MAX || (size_t)n >= *left)
-		return NULL;
-	*next += n + 1;
-	*left -= (size_t)n + 1;
-	return s;
+/*
+ * Writes the pieces one after another and a NUL at *next, moves *next past
+ * them, and returns the path; NULL when it would be PATH_MAX or longer.
+ * The caller counted the room, so it always fits.
+ */
+static const char *join(char **next, const struct piece *p, size_t count)
+{
+	char *start = *next, *w = start;
+
+	for (size_t i = 0; i < count; i++) {
+		memcpy(w, p[i].s, p[i].n);
+		w += p[i].n;
+	}
+	*w = '\0';
+	*next = w + 1;
+	return (size_t)(w - start) < PATH_MAX ? start : NULL;
 }
+
+#define JOIN(next, ...)                                                \
+	join(next, (const struct piece[]){ __VA_ARGS__ },             \
+	     sizeof((const struct piece[]){ __VA_ARGS__ }) / sizeof(struct piece))
 
 int path_map(const char *root, enum obj_kind kind, const char *bare,
 	     size_t len, size_t name_max, struct obj_path *out)
 {
 	char data_prefix[PREFIX_LEN + 1], lock_prefix[PREFIX_LEN + 1];
 	char temp_prefix[PREFIX_LEN + 1];
+	const size_t root_len = strlen(root);
 	/* Four paths, none longer than root, a hash directory, a prefix
-	 * directory and the name. */
-	size_t left = 4 * (strlen(root) + MD5_HEX_LEN + 2 * (size_t)PREFIX_LEN + len + 8);
-	int n = (int)len;
+	 * directory, the name and their separators. */
+	const size_t room = 4 * (root_len + MD5_HEX_LEN + 2 * (size_t)PREFIX_LEN + len + 8);
 	char *next;
 
 	path_init(out);
 	if (len > name_max || len > NAME_MAX)
 		return ENAMETOOLONG;
-	if (left <= sizeof out->space) {
+	if (room <= sizeof out->space) {
 		next = out->space;
-	} else if ((next = out->heap = malloc(left)) == NULL) {
+	} else if ((next = out->heap = malloc(room)) == NULL) {
 		return ENOMEM;
 	}
 	path_prefix(kind, false, data_prefix);
@@ -79,32 +90,29 @@ int path_map(const char *root, enum obj_kind kind, const char *bare,
 	out->leaf = bare;
 	out->hashed = len + PREFIX_LEN > name_max;
 
+	const struct piece r = { root, root_len }, name = { bare, len }, slash = { "/", 1 };
+	const struct piece data = { data_prefix, PREFIX_LEN }, lock = { lock_prefix, PREFIX_LEN };
+	const struct piece temp = { temp_prefix, PREFIX_LEN };
+
 	if (!out->hashed) {
-		out->data = take(&next, &left, snprintf(next, left, "%s/%s%.*s",
-							root, data_prefix, n, bare));
-		out->lock = take(&next, &left, snprintf(next, left, "%s/%s%.*s",
-							root, lock_prefix, n, bare));
-		out->temp = take(&next, &left, snprintf(next, left, "%s/%s%.*s",
-							root, temp_prefix, n, bare));
+		out->data = JOIN(&next, r, slash, data, name);
+		out->lock = JOIN(&next, r, slash, lock, name);
+		out->temp = JOIN(&next, r, slash, temp, name);
 	} else {
 		char hex[MD5_HEX_LEN + 1];
-		const char *dir;
+		const struct piece h = { hex, MD5_HEX_LEN }, dot = { "/.", 2 };
 
 		md5_hex(bare, len, hex);
 		memcpy(out->data_sub, data_prefix, sizeof data_prefix);
 		memcpy(out->lock_sub, lock_prefix, sizeof lock_prefix);
-		dir = take(&next, &left, snprintf(next, left, "%s/.%s", root, hex));
-		if (dir == NULL) {
+		out->hash_dir = JOIN(&next, r, dot, h);
+		if (out->hash_dir == NULL) {
 			path_release(out);
 			return ENAMETOOLONG;
 		}
-		out->hash_dir = dir;
-		out->data = take(&next, &left, snprintf(next, left, "%s/.%s/%s/%.*s",
-							root, hex, data_prefix, n, bare));
-		out->lock = take(&next, &left, snprintf(next, left, "%s/.%s/%s/%.*s",
-							root, hex, lock_prefix, n, bare));
-		out->temp = take(&next, &left, snprintf(next, left, "%s/.%s/%s",
-							root, hex, temp_prefix));
+		out->data = JOIN(&next, r, dot, h, slash, data, slash, name);
+		out->lock = JOIN(&next, r, dot, h, slash, lock, slash, name);
+		out->temp = JOIN(&next, r, dot, h, slash, temp);
 	}
 	if (out->data == NULL || out->lock == NULL || out->temp == NULL) {
 		path_release(out);
