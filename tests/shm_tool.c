@@ -9,6 +9,8 @@
  *   shm_tool sem NAME            create a semaphore (value 1) and keep it open
  *   shm_tool race NAME           open an existing object; 20 ms later say
  *                                whether it is still the file at its path
+ *   shm_tool recreate NAME       unlink NAME and create it anew; 20 ms later
+ *                                say whether the new one is at its path
  *
  * The holding commands print "ready" and wait until standard input closes.
  */
@@ -40,23 +42,43 @@ static int fail(const char *what)
 	return 1;
 }
 
-static int race(const char *name)
+/* Prints whether fd is still the file at name's path, 20 ms from now. */
+static void still_there(int fd, const char *name)
 {
 	char path[4096];
 	struct stat a, b;
 	struct timespec ts = { 0, 20000000 };
-	int fd = shm_open(name, O_RDWR, 0);
 
-	if (fd < 0) {
-		printf("enoent\n");
-		return 0;
-	}
 	nanosleep(&ts, NULL);
 	snprintf(path, sizeof path, "%s/.SHMD%s", getenv("SHMSHIM_DIR"), name + 1);
 	if (fstat(fd, &a) == 0 && lstat(path, &b) == 0 && a.st_ino == b.st_ino)
 		printf("kept\n");
 	else
 		printf("LOST\n");
+}
+
+static int race(const char *name)
+{
+	int fd = shm_open(name, O_RDWR, 0);
+
+	if (fd < 0) {
+		printf("enoent\n");
+		return 0;
+	}
+	still_there(fd, name);
+	return 0;
+}
+
+static int recreate(const char *name)
+{
+	int fd;
+
+	if (shm_unlink(name) < 0)
+		printf("enoent ");
+	fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0600);
+	if (fd < 0)
+		return fail("shm_open");
+	still_there(fd, name);
 	return 0;
 }
 
@@ -68,6 +90,8 @@ int main(int argc, char **argv)
 
 	if (strcmp(cmd, "race") == 0)
 		return race(name);
+	if (strcmp(cmd, "recreate") == 0)
+		return recreate(name);
 	if (strcmp(cmd, "sem") == 0) {
 		sem_t *sem = sem_open(name, O_CREAT, 0600, 1);
 

@@ -333,14 +333,13 @@ def test_failure_exit(root):
     os.rmdir(ro)
 
 
-def test_race(root):
-    """Opens racing a clean: an object opened while shmclean runs survives.
+def race_rounds(root, command, rounds=40):
+    """Runs command of shm_tool on /zrace while shmclean cleans the root.
 
     Each round leaves 150 orphans that sort before /zrace, so that shmclean
     spends a while removing them between its scan and its turn at /zrace;
-    meanwhile a process opens /zrace. If shmclean trusted its scan, it would
-    remove /zrace under the open descriptor ("LOST")."""
-    rounds = 40
+    meanwhile shm_tool works on /zrace. If shmclean trusted its scan, it
+    would remove /zrace under shm_tool's open descriptor ("LOST")."""
     outcomes = {"kept": 0, "enoent": 0, "LOST": 0}
     for i in range(rounds):
         for n in range(150):
@@ -349,15 +348,34 @@ def test_race(root):
         cleaner = subprocess.Popen([CLEAN, "-q"], env=dict(os.environ, SHMSHIM_DIR=root))
         started.append(cleaner)
         time.sleep(random.random() * 0.03)
-        r = tool(root, "race", "/zrace")
+        r = tool(root, command, "/zrace")
         cleaner.wait(60)
-        outcome = r.stdout.strip() if r.stdout.strip() in outcomes else "LOST"
+        words = r.stdout.split()
+        outcome = words[-1] if words and words[-1] in outcomes else "LOST"
         outcomes[outcome] += 1
+        if command == "recreate" and words[:1] == ["enoent"]:
+            outcomes["enoent"] += 1
         shmclean(root, "-q")
-    print("# race outcomes: %s" % outcomes)
-    ok(outcomes["LOST"] == 0, "%d rounds of open against clean: no object removed while open"
-       % rounds, outcomes)
+    print("# %s outcomes: %s" % (command, outcomes))
+    return outcomes
+
+
+def test_race(root):
+    """Opens racing a clean: an object opened while shmclean runs survives."""
+    outcomes = race_rounds(root, "race")
+    ok(outcomes["LOST"] == 0, "40 rounds of open against clean: no object removed while open",
+       outcomes)
     ok(outcomes["kept"] > 0, "... and the open won some rounds, so the race was run", outcomes)
+    ok(os.listdir(root) == [], "nothing left after the race", os.listdir(root))
+
+
+def test_recreate_race(root):
+    """An object unlinked and made anew while shmclean runs: the new one survives."""
+    outcomes = race_rounds(root, "recreate")
+    ok(outcomes["LOST"] == 0 and outcomes["kept"] == 40,
+       "40 rounds of unlink and create against clean: the new object is never removed",
+       outcomes)
+    print("# rounds where shmclean had removed the old one first: %d" % outcomes["enoent"])
     ok(os.listdir(root) == [], "nothing left after the race", os.listdir(root))
 
 
@@ -374,7 +392,7 @@ def main():
         for test in (test_usage, test_holders, test_stale_lock, test_long_names,
                      test_older_than, test_recreated, test_foreign, test_remove_named,
                      test_semaphores,
-                     test_other_users, test_failure_exit, test_race):
+                     test_other_users, test_failure_exit, test_race, test_recreate_race):
             test(root)
     finally:
         for p in started:
