@@ -1,4 +1,4 @@
-/* object.h - open and unlink of a named object's data file under its lock. */
+/* object.h - open and unlink of a named object's data file. */
 #ifndef SHMSHIM_OBJECT_H
 #define SHMSHIM_OBJECT_H
 

@@ -16,7 +16,7 @@
  * call creating a file in them: that call then sees ENOENT and makes the
  * directory again. shmclean removes empty directories of names it cannot
  * know (a hash is not reversible), so even the data directory may vanish
- * while its name's lock is held.
+ * while a call works in it.
  *
  * An object's own lock is flock on its data file: the data file is the
  * object, so locking it needs no second file to create and remove, and
@@ -151,17 +151,6 @@ int place_open_data_dir(struct place *pl, bool create)
 		close_dir(&pl->hash_fd);
 	}
 	return errno = EAGAIN, -1;
-}
-
-bool place_data_exists(const struct place *pl)
-{
-	int saved = errno;
-	struct stat st;
-	bool found = pl->data_dir != -1 &&
-		     fstatat(pl->data_dir, pl->data_leaf, &st, AT_SYMLINK_NOFOLLOW) == 0;
-
-	errno = saved;
-	return found;
 }
 
 void place_temp(const struct place *pl, int *dir, const char **leaf)

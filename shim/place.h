@@ -49,12 +49,6 @@ int place_lock_object(const struct place *pl, struct waiter *w, struct stat *st)
 void place_unlock_object(int fd);
 
 /*
- * Whether anything (of any type) is at the data path, as far as the data
- * directory was opened (-1: it does not exist). Keeps errno.
- */
-bool place_data_exists(const struct place *pl);
-
-/*
  * Removes the long name's data and hash directories if they are empty
  * (after an unlink, or a create that failed). A no-op when flat. Keeps
  * errno.

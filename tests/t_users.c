@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
+#include <semaphore.h>
 #include <sys/file.h>
 #include <sys/mman.h>
 
@@ -89,7 +90,25 @@ static void test_owner_rules(void)
 	   "daemon opening it O_RDWR gets EACCES (mode 0644)");
 	ok(as_user("daemon", "/shared", -1, EACCES), "daemon cannot unlink it");
 	ok(as_user("nobody", "/shared", -1, 0), "nobody, its owner, unlinks it");
-	root_is_empty("(its lock file went with it)");
+
+	/* One its owner can neither read nor write: unlinked under the lock file. */
+	struct passwd *pw = getpwnam("nobody");
+	fd = shm_open("/zero", O_RDWR | O_CREAT | O_EXCL, 0600);
+	ok(fd >= 0 && pw && fchown(fd, pw->pw_uid, pw->pw_gid) == 0 && fchmod(fd, 0) == 0,
+	   "an object of nobody's with mode 0000");
+	close(fd);
+	ok(as_user("nobody", "/zero", -1, 0), "nobody, its owner, unlinks it all the same");
+	root_is_empty("(and no lock file is left)");
+}
+
+/* As daemon: creates the semaphore /stale, closes and unlinks it. */
+static int sem_as_daemon(void *arg)
+{
+	(void)arg;
+	become("daemon");
+	sem_t *s = sem_open("/stale", O_CREAT | O_EXCL, 0600, 1);
+
+	return s != SEM_FAILED && sem_close(s) == 0 && sem_unlink("/stale") == 0 ? 0 : 1;
 }
 
 static int read_protected(void)
@@ -160,7 +179,7 @@ static void test_planted(void)
 	int saved = read_protected();
 
 	if (saved < 0) {
-		skip(18, "fs.protected_regular cannot be read");
+		skip(24, "fs.protected_regular cannot be read");
 		close(lock);
 		return;
 	}
@@ -169,7 +188,7 @@ static void test_planted(void)
 		struct plant closed_one = { ".SHMDpriv", 0600 };
 
 		if (!set_protected(level)) {
-			skip(6, "cannot set fs.protected_regular");
+			skip(8, "cannot set fs.protected_regular");
 			continue;
 		}
 		ok(in_child(plant_as_nobody, &open_one) == 0 &&
@@ -185,6 +204,14 @@ static void test_planted(void)
 		   "... and O_EXCL gives EEXIST");
 		unlink(in_root(p1, sizeof p1, ".SHMDplant"));
 		unlink(in_root(p1, sizeof p1, ".SHMDpriv"));
+
+		/* A lock file of nobody's, left by a killed call. */
+		struct plant stale = { ".SEMLstale", 0444 };
+		ok(in_child(plant_as_nobody, &stale) == 0 && in_child(sem_as_daemon, NULL) == 0,
+		   "... daemon creates a semaphore while nobody's stale lock file is there");
+		ok(exists(in_root(p1, sizeof p1, ".SEMLstale")),
+		   "... which stays: daemon cannot remove nobody's file from the sticky root");
+		unlink(p1);
 		root_is_empty("once the planted files are removed (no lock files were left)");
 	}
 	set_protected(saved);
@@ -219,7 +246,7 @@ static void test_readonly_dir(void)
 
 	snprintf(dir, sizeof dir, "%s/ro", test_root());
 	mkdir(dir, 0755);
-	/* /prepared through the shim (with its lock file), /nolock without. */
+	/* /prepared with a lock file beside it (left by a killed call), /nolock without. */
 	snprintf(file, sizeof file, "%s/.SHMDprepared", dir);
 	fd = open(file, O_WRONLY | O_CREAT, 0644);
 	if (fd < 0 || write(fd, "prepared", 8) != 8)

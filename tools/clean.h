@@ -17,8 +17,8 @@ struct clean_opts {
 };
 
 /*
- * Decides whether e is to go and, unless dry_run, removes it under its
- * name's lock after checking again that nobody uses it. Sets e->action
+ * Decides whether e is to go and, unless dry_run, removes it under the
+ * same locks as shm_unlink after checking again that nobody uses it. Sets e->action
  * ("removed", "would remove", "kept", "failed") and e->note or e->error.
  * Returns -1 when a removal that was due failed, else 0.
  */

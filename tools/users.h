@@ -6,7 +6,6 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
-#include "config.h"
 #include "inventory.h"
 
 /*
