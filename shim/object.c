@@ -199,6 +199,29 @@ static int map_name(const struct config *cf, enum obj_kind kind,
 	return 0;
 }
 
+/*
+ * Creating a semaphore needs the lock file, which cannot be made in a
+ * directory we may not write; nor could the semaphore. If it exists, the
+ * call is an open: do that, as the kernel does for an O_CREAT open of an
+ * existing file there (EEXIST with O_EXCL). Otherwise keep the error.
+ */
+static int open_in_readonly_dir(struct place *pl, int oflag, long timeout_ms)
+{
+	int err = errno, fd;
+
+	if (err != EACCES && err != EROFS)
+		return -1;
+	fd = open_data(pl, oflag & ~(O_CREAT | O_EXCL), 0, NULL, timeout_ms);
+	place_close(pl);
+	if (fd >= 0 && (oflag & O_EXCL)) {
+		close(fd);
+		return errno = EEXIST, -1;
+	}
+	if (fd < 0 && errno == ENOENT)
+		errno = err;
+	return fd;
+}
+
 int object_open(const struct config *cf, enum obj_kind kind,
 		const char *name, int oflag, mode_t mode,
 		const struct object_init *init, struct obj_path *path)
@@ -218,7 +241,7 @@ int object_open(const struct config *cf, enum obj_kind kind,
 	if (init && (oflag & O_CREAT)) {
 		/* The temporary name must be ours alone. */
 		if (place_lock(&pl, cf->lock_timeout_ms, &lk) < 0)
-			return -1;
+			return open_in_readonly_dir(&pl, oflag, cf->lock_timeout_ms);
 		fd = open_data(&pl, oflag, mode, init, cf->lock_timeout_ms);
 		place_unlock(&pl, &lk);
 		return fd;

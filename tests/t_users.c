@@ -221,9 +221,25 @@ static void test_planted(void)
 /* Run as "t_users readonly" with SHMSHIM_DIR a root-owned 0755 directory. */
 static int readonly_dir(void)
 {
+	umask(0);
+	sem_t *s = sem_open("/psem", O_CREAT | O_EXCL, 0666, 2);
+	ok(s != SEM_FAILED && sem_close(s) == 0, "root prepares a semaphore there too");
 	become("nobody");
 	fails_with(shm_open("/new", O_RDWR | O_CREAT, 0600), EACCES,
 		   "nobody creating in a directory it cannot write gets EACCES");
+	int fd0 = shm_open("/prepared", O_RDONLY | O_CREAT, 0600);
+	ok(fd0 >= 0, "O_CREAT of the prepared object opens it");
+	close(fd0);
+	int v = -1;
+	s = sem_open("/psem", O_CREAT, 0600, 0);
+	ok(s != SEM_FAILED && sem_getvalue(s, &v) == 0 && v == 2,
+	   "sem_open(O_CREAT) of the prepared semaphore opens it, though no lock file can be made");
+	if (s != SEM_FAILED)
+		sem_close(s);
+	ok(sem_open("/psem", O_CREAT | O_EXCL, 0600, 0) == SEM_FAILED && errno == EEXIST,
+	   "... O_CREAT|O_EXCL gives EEXIST");
+	ok(sem_open("/nosem", O_CREAT, 0600, 0) == SEM_FAILED && errno == EACCES,
+	   "... and a new one gives EACCES");
 	fails_with(shm_open("/absent", O_RDONLY, 0), ENOENT,
 		   "opening a missing object there gives ENOENT");
 	int fd = shm_open("/prepared", O_RDONLY, 0);
@@ -235,7 +251,7 @@ static int readonly_dir(void)
 	ok(fd >= 0, "so does one without a lock file (made by another program)");
 	close(fd);
 	fails_with(shm_unlink("/prepared"), EACCES, "unlinking gives EACCES");
-	ok(count_entries(test_root()) == 3, "nothing was added or removed");
+	ok(count_entries(test_root()) == 4, "nothing was added or removed");
 	return tap_failures;
 }
 
@@ -263,6 +279,8 @@ static void test_readonly_dir(void)
 	snprintf(file, sizeof file, "%s/.SHMLprepared", dir);
 	unlink(file);
 	snprintf(file, sizeof file, "%s/.SHMDprepared", dir);
+	unlink(file);
+	snprintf(file, sizeof file, "%s/.SEMDpsem", dir);
 	unlink(file);
 	rmdir(dir);
 }
