@@ -45,6 +45,12 @@ static int existing_flags(int oflag)
 	return (oflag & O_ACCMODE) | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC;
 }
 
+/* Flags for creating a new file: only ever exclusively. */
+static int create_flags(int oflag)
+{
+	return existing_flags(oflag) | O_CREAT | O_EXCL;
+}
+
 /*
  * Finishes opening an existing data file: it must be a regular file,
  * O_NONBLOCK comes off again, and O_TRUNC is applied only now, so that
@@ -97,8 +103,7 @@ static int write_all(int fd, const void *data, size_t len)
 static int create_initialised(struct place *pl, int oflag, mode_t mode,
 			      const struct object_init *init)
 {
-	const int flags = (oflag & O_ACCMODE) | O_CREAT | O_EXCL | O_NOFOLLOW |
-			  O_NOCTTY | O_CLOEXEC;
+	const int flags = create_flags(oflag);
 	const char *tmp;
 	int dir, fd, saved;
 
@@ -126,10 +131,7 @@ static int create_data(struct place *pl, int oflag, mode_t mode,
 {
 	if (init)
 		return create_initialised(pl, oflag, mode, init);
-	return openat(pl->data_dir, pl->data_leaf,
-		      (oflag & O_ACCMODE) | O_CREAT | O_EXCL | O_NOFOLLOW |
-			      O_NOCTTY | O_CLOEXEC,
-		      mode & 0777);
+	return openat(pl->data_dir, pl->data_leaf, create_flags(oflag), mode & 0777);
 }
 
 /*
