@@ -9,7 +9,7 @@ SHIM_CFLAGS = $(WARN) $(CFLAGS) -fPIC -fvisibility=hidden
 SAN      = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 B = build
-SHIM_SRC = shim/api.c shim/config.c shim/debug.c shim/lock.c shim/md5.c shim/name.c shim/object.c \
+SHIM_SRC = shim/api.c shim/config.c shim/debug.c shim/lock.c shim/md5.c shim/name.c shim/notice.c shim/object.c \
            shim/path.c shim/place.c shim/sem.c shim/semreg.c shim/shm.c
 SHIM_HDR = $(wildcard shim/*.h)
 SHIM_OBJ = $(SHIM_SRC:shim/%.c=$(B)/obj/%.o)
@@ -27,7 +27,7 @@ VERSION  = 0.1.0
 TOOL_SRC = tools/clean.c tools/inventory.c tools/report.c tools/shmclean.c tools/users.c
 # shmclean is built from the shim's own sources (not its public API), so the
 # name rules, the layout and the lock protocol exist once.
-TOOL_SHIM_OBJ = $(filter-out $(B)/obj/api.o $(B)/obj/shm.o $(B)/obj/sem.o $(B)/obj/semreg.o,$(SHIM_OBJ))
+TOOL_SHIM_OBJ = $(filter-out $(B)/obj/api.o $(B)/obj/notice.o $(B)/obj/shm.o $(B)/obj/sem.o $(B)/obj/semreg.o,$(SHIM_OBJ))
 
 PREFIX  ?= /usr/local
 BINDIR  ?= $(PREFIX)/bin

@@ -17,6 +17,14 @@ int api_cancel_off(void);
 /* Restores the cancellation state, keeping errno. */
 void api_cancel_restore(int state);
 
+#include "config.h"
+
+/*
+ * 0 when cf's root can be used; else -1 with errno set to why not, said
+ * once on stderr (a set but empty or over-long SHMSHIM_DIR).
+ */
+int api_root_usable(const struct config *cf);
+
 /* shm_unlink and sem_unlink: unlink the object, traced as call. */
 int api_unlink(const char *call, enum obj_kind kind, const char *name);
 

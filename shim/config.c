@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,12 @@
 
 static struct config settings;
 static pthread_once_t settings_once = PTHREAD_ONCE_INIT;
+
+/* A flag variable is on unless unset, empty or "0". */
+static bool set(const char *value)
+{
+	return value != NULL && *value != '\0' && strcmp(value, "0") != 0;
+}
 
 static long parse_timeout(const char *s)
 {
@@ -26,8 +33,11 @@ static long parse_timeout(const char *s)
 		return DEFAULT_LOCK_TIMEOUT_MS;
 	errno = 0;
 	v = strtol(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v < 0)
+	if (end == s || *end != '\0' || v < 0)
 		return DEFAULT_LOCK_TIMEOUT_MS;
+	/* Past LONG_MAX (ERANGE) or past the cap: the cap, not a wrap. */
+	if (errno == ERANGE || v > MAX_LOCK_TIMEOUT_MS)
+		return MAX_LOCK_TIMEOUT_MS;
 	return v;
 }
 
@@ -37,8 +47,20 @@ void config_parse(struct config *c, const char *dir, const char *names,
 	size_t n;
 	long max;
 
-	if (dir == NULL || *dir == '\0' || strlen(dir) >= sizeof c->root)
+	memset(c, 0, sizeof *c);
+	/*
+	 * Only an unset variable means /tmp. An empty or over-long one is a
+	 * mistake (a script's "$UNSET", say) and must not quietly become the
+	 * directory every user shares.
+	 */
+	if (dir == NULL)
 		dir = DEFAULT_ROOT;
+	else if (*dir == '\0')
+		c->root_error = ENOENT;
+	else if (strlen(dir) >= sizeof c->root)
+		c->root_error = ENAMETOOLONG;
+	if (c->root_error)
+		dir = "";
 	n = strlen(dir);
 	while (n > 0 && dir[n - 1] == '/')
 		n--;
@@ -50,7 +72,26 @@ void config_parse(struct config *c, const char *dir, const char *names,
 	c->rules = names != NULL && strcmp(names, "glibc") == 0 ? NAME_GLIBC
 								: NAME_STRICT;
 	c->lock_timeout_ms = parse_timeout(timeout);
-	c->debug = debug != NULL && *debug != '\0' && strcmp(debug, "0") != 0;
+	c->debug = set(debug);
+}
+
+/*
+ * The kernel's fs.protected_regular, which the shim applies itself to an
+ * O_CREAT open of an existing object (see object.c). 0 when it cannot be
+ * read: the kernel's own default.
+ */
+static int read_protected_regular(void)
+{
+	char buf[16];
+	int fd = open("/proc/sys/fs/protected_regular", O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
+
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	return (int)strtol(buf, NULL, 10);
 }
 
 static void read_environment(void)
@@ -61,6 +102,8 @@ static void read_environment(void)
 		     secure_getenv("SHMSHIM_NAMES"),
 		     secure_getenv("SHMSHIM_LOCK_TIMEOUT_MS"),
 		     secure_getenv("SHMSHIM_DEBUG"));
+	settings.quiet = set(secure_getenv("SHMSHIM_QUIET"));
+	settings.protected_regular = read_protected_regular();
 	errno = saved;
 }
 

@@ -10,16 +10,26 @@
 
 #define DEFAULT_ROOT "/tmp"
 #define DEFAULT_LOCK_TIMEOUT_MS 10000L
+/* Longer time-outs are cut to this (about 24.8 days), so that no deadline overflows. */
+#define MAX_LOCK_TIMEOUT_MS 2147483647L
 
 struct config {
 	char root[PATH_MAX];    /* no trailing slash; "" means "/" */
+	int root_error;         /* 0, or why SHMSHIM_DIR cannot be used: every call fails with it */
 	size_t name_max;        /* NAME_MAX of root */
 	enum name_rules rules;  /* SHMSHIM_NAMES */
 	long lock_timeout_ms;   /* SHMSHIM_LOCK_TIMEOUT_MS */
 	bool debug;             /* SHMSHIM_DEBUG */
+	bool quiet;             /* SHMSHIM_QUIET: no notices */
+	int protected_regular;  /* fs.protected_regular, read when the library loads */
 };
 
-/* Fills c from the given values (any may be NULL: the default). */
+/*
+ * Fills c from the given values (any may be NULL: the default). A dir
+ * that is empty, or too long for PATH_MAX, is not replaced by the default:
+ * root_error says why it cannot be used (ENOENT, ENAMETOOLONG) and root
+ * is left empty. quiet and protected_regular are left 0.
+ */
 void config_parse(struct config *c, const char *dir, const char *names,
 		  const char *timeout, const char *debug);
 

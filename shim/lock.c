@@ -94,6 +94,12 @@ void unlock_fd(int fd)
 	errno = saved;
 }
 
+void unlock_close(int fd)
+{
+	unlock_fd(fd);
+	close_keep_errno(fd);
+}
+
 /*
  * Opens the lock file, creating it when missing (the usual case: lock
  * files live only as long as a call). Returns the descriptor, or -1 with
@@ -135,12 +141,17 @@ int lock_take(int dir_fd, const char *leaf, long timeout_ms, struct lock *lk)
 
 		if (fd < 0)
 			return -1;
-		if (lock_fd(fd, &w) < 0 || fstat(fd, &st) < 0) {
+		if (lock_fd(fd, &w) < 0) {
 			close_keep_errno(fd);
 			return -1;
 		}
+		/* From here on fd holds the lock: every close unlocks first. */
+		if (fstat(fd, &st) < 0) {
+			unlock_close(fd);
+			return -1;
+		}
 		if (!S_ISREG(st.st_mode)) {
-			close(fd);
+			unlock_close(fd);
 			return errno = EINVAL, -1;
 		}
 		if (st.st_nlink > 0) {
@@ -151,7 +162,7 @@ int lock_take(int dir_fd, const char *leaf, long timeout_ms, struct lock *lk)
 			return 0;
 		}
 		/* The holder before us removed it: start again. */
-		close(fd);
+		unlock_close(fd);
 		if (wait_step(&w) < 0)
 			return -1;
 	}
@@ -162,8 +173,7 @@ void lock_release(int dir_fd, const char *leaf, struct lock *lk)
 	int saved = errno;
 
 	(void)unlinkat(dir_fd, leaf, 0);
-	unlock_fd(lk->fd);
-	close(lk->fd);
+	unlock_close(lk->fd);
 	lk->fd = -1;
 	errno = saved;
 }

@@ -41,6 +41,9 @@ int lock_fd(int fd, struct waiter *w);
  */
 void unlock_fd(int fd);
 
+/* unlock_fd, then close fd. Keeps errno. */
+void unlock_close(int fd);
+
 struct lock {
 	int fd; /* open on the lock file, flock()ed exclusively */
 };

@@ -29,6 +29,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -52,18 +53,50 @@ static int create_flags(int oflag)
 }
 
 /*
- * Finishes opening an existing data file: it must be a regular file,
- * O_NONBLOCK comes off again, and O_TRUNC is applied only now, so that
- * nothing but a regular file is ever truncated.
+ * The kernel's fs.protected_regular rule for an O_CREAT open that finds a
+ * file already there (fs/namei.c, may_create_in_sticky): refused when the
+ * directory is sticky, the file belongs neither to the caller nor to the
+ * directory's owner, and the directory is world-writable (level 1 and
+ * up) or group-writable (level 2). glibc's shm_open is refused there in
+ * /dev/shm; the shim's second step opens without O_CREAT, so it applies
+ * the rule itself, with the setting read when the library was loaded.
  */
-static int finish_existing(int fd, int oflag)
+static bool protected_refuses(const struct config *cf, const struct place *pl,
+			      const struct stat *file)
+{
+	struct stat dir;
+	const char *name;
+	int dir_fd;
+
+	if (cf->protected_regular <= 0 || file->st_uid == geteuid())
+		return false;
+	place_data_dir_at(pl, &dir_fd, &name);
+	if (fstatat(dir_fd, name, &dir, 0) < 0)
+		return true; /* cannot tell: refuse, as the safe side */
+	if (!(dir.st_mode & S_ISVTX) || dir.st_uid == file->st_uid)
+		return false;
+	return (dir.st_mode & S_IWOTH) ||
+	       (cf->protected_regular >= 2 && (dir.st_mode & S_IWGRP));
+}
+
+/*
+ * Finishes opening an existing data file: it must pass place_check_file
+ * (a regular file with one link, in directories it may be in), an O_CREAT
+ * open must pass fs.protected_regular when protect is set (shared memory:
+ * glibc's sem_open opens an existing semaphore without O_CREAT, so the
+ * kernel never applies the rule there), O_NONBLOCK comes off again, and
+ * O_TRUNC is applied only now, so that nothing but such a file is ever
+ * truncated.
+ */
+static int finish_existing(const struct config *cf, const struct place *pl,
+			   int fd, int oflag, bool protect, struct waiter *w)
 {
 	struct stat st;
 
-	if (fstat(fd, &st) < 0)
+	if (place_check_file(pl, fd, &st, w) < 0)
 		goto fail;
-	if (!S_ISREG(st.st_mode)) {
-		errno = EINVAL;
+	if (protect && (oflag & O_CREAT) && protected_refuses(cf, pl, &st)) {
+		errno = EACCES;
 		goto fail;
 	}
 	if (fcntl(fd, F_SETFL, 0) < 0)
@@ -94,67 +127,124 @@ static int write_all(int fd, const void *data, size_t len)
 }
 
 /*
- * Creates the data file with its content already in it: written under a
- * temporary name, then linked to the real one, so that nobody ever sees
- * it half made, even after a crash. Fails with EEXIST when the data path
- * exists. We hold the name's lock file, so the temporary name is ours
- * alone; one that exists is the leftover of a holder that died, and goes.
+ * errno of create_anonymous when this system cannot make a nameless file
+ * and give it a name (no O_TMPFILE on this file system, or no /proc): the
+ * caller then uses a temporary name under the name's lock file.
  */
-static int create_initialised(struct place *pl, int oflag, mode_t mode,
-			      const struct object_init *init)
-{
-	const int flags = create_flags(oflag);
-	const char *tmp;
-	int dir, fd, saved;
+#define NO_ANONYMOUS EOPNOTSUPP
 
-	place_temp(pl, &dir, &tmp);
-	fd = openat(dir, tmp, flags, mode & 0777);
-	if (fd < 0 && errno == EEXIST && unlinkat(dir, tmp, 0) == 0)
-		fd = openat(dir, tmp, flags, mode & 0777);
-	if (fd < 0)
+/*
+ * Creates the data file with its content already in it, so that nobody
+ * ever sees it half made, even after a crash: written as a nameless file
+ * (O_TMPFILE), then linked to the data path, which fails with EEXIST when
+ * something is there. It never has a second name, needs no lock, and
+ * leaves nothing behind when we die. Returns the descriptor or -1.
+ */
+static int create_anonymous(const struct place *pl, mode_t mode,
+			    const struct object_init *init)
+{
+	char self[32];
+	const char *dir_name;
+	int dir, fd;
+
+	place_data_dir_at(pl, &dir, &dir_name);
+	fd = openat(dir, dir_name, O_TMPFILE | O_RDWR | O_CLOEXEC, mode & 0777);
+	if (fd < 0) {
+		/* Old kernels say EISDIR; file systems without it, EOPNOTSUPP. */
+		if (errno == EISDIR || errno == EOPNOTSUPP || errno == EINVAL)
+			errno = NO_ANONYMOUS;
 		return -1;
-	if (write_all(fd, init->data, init->len) == 0 &&
-	    linkat(dir, tmp, pl->data_dir, pl->data_leaf, 0) == 0) {
-		(void)unlinkat(dir, tmp, 0);
-		return fd;
 	}
-	saved = errno;
-	(void)unlinkat(dir, tmp, 0);
-	close(fd);
-	errno = saved;
+	snprintf(self, sizeof self, "/proc/self/fd/%d", fd);
+	if (write_all(fd, init->data, init->len) == 0 &&
+	    linkat(AT_FDCWD, self, pl->data_dir, pl->data_leaf, AT_SYMLINK_FOLLOW) == 0)
+		return fd;
+	if (errno == ENOENT && access("/proc/self/fd", F_OK) < 0)
+		errno = NO_ANONYMOUS; /* no /proc to name it through */
+	close_keep_errno(fd);
 	return -1;
 }
 
-/* Creates the data file, exclusively. */
-static int create_data(struct place *pl, int oflag, mode_t mode,
-		       const struct object_init *init)
+/*
+ * The same under a temporary name, where create_anonymous cannot work:
+ * written as <root>/.SEMTfoo, then linked to the real name. We hold the
+ * name's lock file, so the temporary name is ours alone; one that exists
+ * is the leftover of a holder that died and goes, unless it belongs to
+ * someone we cannot remove it for (EACCES). Openers that see the second
+ * link in the instant before it goes wait for it (place_check_file).
+ */
+static int create_named(struct place *pl, int oflag, mode_t mode,
+			const struct object_init *init)
 {
+	const int flags = create_flags(oflag);
+	const char *tmp;
+	int dir;
+
+	place_temp(pl, &dir, &tmp);
+	for (int tries = 0; tries < 2; tries++) {
+		int fd = openat(dir, tmp, flags, mode & 0777), saved;
+
+		if (fd < 0 && errno == EEXIST) {
+			/* Another user's file, or a directory, holds it. */
+			if (unlinkat(dir, tmp, 0) < 0 && errno != ENOENT)
+				return errno = EACCES, -1;
+			fd = openat(dir, tmp, flags, mode & 0777);
+		}
+		if (fd < 0)
+			return -1;
+		if (write_all(fd, init->data, init->len) == 0 &&
+		    linkat(dir, tmp, pl->data_dir, pl->data_leaf, 0) == 0) {
+			(void)unlinkat(dir, tmp, 0);
+			return fd;
+		}
+		saved = errno;
+		(void)unlinkat(dir, tmp, 0);
+		close(fd);
+		errno = saved;
+		/* ENOENT: shmclean took the temporary file as stale; again. */
+		if (saved != ENOENT)
+			break;
+	}
+	return -1;
+}
+
+/*
+ * Creates the data file, exclusively; with init, with that content, and
+ * named_temp says which way (see create_anonymous).
+ */
+static int create_data(struct place *pl, int oflag, mode_t mode,
+		       const struct object_init *init, bool named_temp)
+{
+	if (init && named_temp)
+		return create_named(pl, oflag, mode, init);
 	if (init)
-		return create_initialised(pl, oflag, mode, init);
+		return create_anonymous(pl, mode, init);
 	return openat(pl->data_dir, pl->data_leaf, create_flags(oflag), mode & 0777);
 }
 
 /*
  * Opens the data file, as illumos does: with O_CREAT, first try to create
  * it exclusively; when it exists (and the caller did not ask for O_EXCL)
- * open it without O_CREAT, which also keeps fs.protected_regular from
- * refusing another user's object; if that finds it gone (removed
- * meanwhile), go round again.
+ * open it without O_CREAT (applying fs.protected_regular ourselves); if
+ * that finds it gone (removed meanwhile), go round again. In a directory
+ * of another user nothing is created: only an object of theirs is opened.
  */
-static int open_data(struct place *pl, int oflag, mode_t mode,
-		     const struct object_init *init, long timeout_ms)
+static int open_data(const struct config *cf, struct place *pl, int oflag,
+		     mode_t mode, const struct object_init *init, bool named_temp)
 {
-	const bool create = oflag & O_CREAT;
+	bool create = oflag & O_CREAT;
 	struct waiter w;
 
-	wait_start(&w, timeout_ms);
+	wait_start(&w, cf->lock_timeout_ms);
 	if (place_open_data_dir(pl, create) < 0)
-		return -1;
+		return errno = errno == ENOENT && create && !place_trusted(pl)
+				       ? EACCES : errno, -1;
+	create = create && place_trusted(pl);
 	for (int tries = 0; tries < 64; tries++) {
 		int fd;
 
 		if (create) {
-			fd = create_data(pl, oflag, mode, init);
+			fd = create_data(pl, oflag, mode, init, named_temp);
 			if (fd >= 0)
 				return fd;
 			if (errno == ENOENT && pl->path->hashed) {
@@ -167,8 +257,16 @@ static int open_data(struct place *pl, int oflag, mode_t mode,
 				return -1;
 		}
 		fd = place_open_existing(pl, existing_flags(oflag), &w);
-		if (fd >= 0)
-			return finish_existing(fd, oflag);
+		if (fd >= 0) {
+			if ((oflag & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL)) {
+				/* In another user's directory: it exists. */
+				close(fd);
+				return errno = EEXIST, -1;
+			}
+			return finish_existing(cf, pl, fd, oflag, init == NULL, &w);
+		}
+		if (errno == ENOENT && (oflag & O_CREAT) && !create)
+			return errno = EACCES, -1; /* would be created there */
 		if (errno != ENOENT || !create)
 			return errno = irregular_to_einval(errno), -1;
 		/* Removed between our two steps: go round again. */
@@ -191,8 +289,11 @@ static int check_access(int oflag)
 static int map_name(const struct config *cf, enum obj_kind kind,
 		    const char *name, struct obj_path *path)
 {
-	int err = path_for_name(cf->root, cf->rules, cf->name_max, kind, name,
-				path);
+	int err = cf->root_error;
+
+	if (err == 0)
+		err = path_for_name(cf->root, cf->rules, cf->name_max, kind,
+				    name, path);
 
 	if (err) {
 		errno = err;
@@ -202,18 +303,19 @@ static int map_name(const struct config *cf, enum obj_kind kind,
 }
 
 /*
- * Creating a semaphore needs the lock file, which cannot be made in a
- * directory we may not write; nor could the semaphore. If it exists, the
- * call is an open: do that, as the kernel does for an O_CREAT open of an
- * existing file there (EEXIST with O_EXCL). Otherwise keep the error.
+ * Creating a semaphore needs to write in the directory, which we may not
+ * (EACCES, EROFS). If it exists, the call is an open: do that, as the
+ * kernel does for an O_CREAT open of an existing file there (EEXIST with
+ * O_EXCL). Otherwise keep the error.
  */
-static int open_in_readonly_dir(struct place *pl, int oflag, long timeout_ms)
+static int open_in_readonly_dir(const struct config *cf, struct place *pl, int oflag)
 {
 	int err = errno, fd;
 
 	if (err != EACCES && err != EROFS)
 		return -1;
-	fd = open_data(pl, oflag & ~(O_CREAT | O_EXCL), 0, NULL, timeout_ms);
+	place_close(pl);
+	fd = open_data(cf, pl, oflag & ~(O_CREAT | O_EXCL), 0, NULL, false);
 	place_close(pl);
 	if (fd >= 0 && (oflag & O_EXCL)) {
 		close(fd);
@@ -224,13 +326,39 @@ static int open_in_readonly_dir(struct place *pl, int oflag, long timeout_ms)
 	return fd;
 }
 
+/*
+ * Creates (or opens) an object with initial content: as a nameless file
+ * where the system allows, else under a temporary name that the name's
+ * lock file makes ours alone.
+ */
+static int open_initialised(const struct config *cf, struct place *pl, int oflag,
+			    mode_t mode, const struct object_init *init)
+{
+	struct lock lk;
+	int fd = open_data(cf, pl, oflag, mode, init, false);
+
+	if (fd < 0 && errno == NO_ANONYMOUS) {
+		place_close(pl);
+		if (place_lock(pl, cf->lock_timeout_ms, &lk) < 0)
+			return open_in_readonly_dir(cf, pl, oflag);
+		fd = open_data(cf, pl, oflag, mode, init, true);
+		place_unlock(pl, &lk);
+		return fd;
+	}
+	if (fd < 0 && (errno == EACCES || errno == EROFS))
+		return open_in_readonly_dir(cf, pl, oflag);
+	if (fd < 0)
+		place_tidy(pl);
+	place_close(pl);
+	return fd;
+}
+
 int object_open(const struct config *cf, enum obj_kind kind,
 		const char *name, int oflag, mode_t mode,
 		const struct object_init *init, struct obj_path *path)
 {
 	int err = check_access(oflag);
 	struct place pl;
-	struct lock lk;
 	int fd;
 
 	if (err) {
@@ -240,15 +368,9 @@ int object_open(const struct config *cf, enum obj_kind kind,
 	if (map_name(cf, kind, name, path) < 0)
 		return -1;
 	place_init(&pl, path);
-	if (init && (oflag & O_CREAT)) {
-		/* The temporary name must be ours alone. */
-		if (place_lock(&pl, cf->lock_timeout_ms, &lk) < 0)
-			return open_in_readonly_dir(&pl, oflag, cf->lock_timeout_ms);
-		fd = open_data(&pl, oflag, mode, init, cf->lock_timeout_ms);
-		place_unlock(&pl, &lk);
-		return fd;
-	}
-	fd = open_data(&pl, oflag, mode, NULL, cf->lock_timeout_ms);
+	if (init && (oflag & O_CREAT))
+		return open_initialised(cf, &pl, oflag, mode, init);
+	fd = open_data(cf, &pl, oflag, mode, NULL, false);
 	if (fd < 0 && (oflag & O_CREAT))
 		place_tidy(&pl);
 	place_close(&pl);
@@ -270,13 +392,24 @@ static int unlink_under_lock_file(struct place *pl, long timeout_ms)
 		return -1;
 	if (place_open_data_dir(pl, false) == 0 &&
 	    fstatat(pl->data_dir, pl->data_leaf, &st, AT_SYMLINK_NOFOLLOW) == 0) {
-		if (S_ISREG(st.st_mode))
+		if (S_ISREG(st.st_mode) && st.st_nlink == 1)
 			r = unlinkat(pl->data_dir, pl->data_leaf, 0);
 		else
 			errno = EINVAL;
 	}
 	place_unlock(pl, &lk);
 	return r;
+}
+
+/*
+ * Out of descriptors, a program cleaning up must still be able to remove
+ * its objects, as with glibc: then the object is removed by path, with
+ * what checks need no descriptor (place_unlink_unlocked), and without the
+ * lock: a concurrent remover or shmclean may then see ENOENT.
+ */
+static bool out_of_descriptors(void)
+{
+	return errno == EMFILE || errno == ENFILE;
 }
 
 int object_unlink(const struct config *cf, enum obj_kind kind,
@@ -301,7 +434,11 @@ int object_unlink(const struct config *cf, enum obj_kind kind,
 				place_tidy(&pl);
 		} else if (errno == EACCES) {
 			r = unlink_under_lock_file(&pl, cf->lock_timeout_ms);
+		} else if (out_of_descriptors()) {
+			r = place_unlink_unlocked(&pl);
 		}
+	} else if (out_of_descriptors()) {
+		r = place_unlink_unlocked(&pl);
 	}
 	place_close(&pl);
 	/* A sticky directory says EPERM; POSIX says EACCES. */

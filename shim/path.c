@@ -24,7 +24,7 @@ void path_prefix(enum obj_kind kind, bool lock, char out[PREFIX_LEN + 1])
 void path_init(struct obj_path *p)
 {
 	p->hashed = false;
-	p->data = p->lock = p->temp = p->hash_dir = "";
+	p->root = p->data = p->lock = p->temp = p->hash_dir = p->data_parent = "";
 	p->data_sub[0] = p->lock_sub[0] = '\0';
 	p->leaf = "";
 	p->heap = NULL;
@@ -70,9 +70,9 @@ int path_map(const char *root, enum obj_kind kind, const char *bare,
 	char data_prefix[PREFIX_LEN + 1], lock_prefix[PREFIX_LEN + 1];
 	char temp_prefix[PREFIX_LEN + 1];
 	const size_t root_len = strlen(root);
-	/* Four paths, none longer than root, a hash directory, a prefix
+	/* Five paths, none longer than root, a hash directory, a prefix
 	 * directory, the name and their separators. */
-	const size_t room = 4 * (root_len + MD5_HEX_LEN + 2 * (size_t)PREFIX_LEN + len + 8);
+	const size_t room = 5 * (root_len + MD5_HEX_LEN + 2 * (size_t)PREFIX_LEN + len + 8);
 	char *next;
 
 	path_init(out);
@@ -87,6 +87,7 @@ int path_map(const char *root, enum obj_kind kind, const char *bare,
 	path_prefix(kind, true, lock_prefix);
 	memcpy(temp_prefix, data_prefix, sizeof temp_prefix);
 	temp_prefix[PREFIX_LEN - 1] = 'T';
+	out->root = root;
 	out->leaf = bare;
 	out->hashed = len + PREFIX_LEN > name_max;
 
@@ -110,11 +111,13 @@ int path_map(const char *root, enum obj_kind kind, const char *bare,
 			path_release(out);
 			return ENAMETOOLONG;
 		}
+		out->data_parent = JOIN(&next, r, dot, h, slash, data);
 		out->data = JOIN(&next, r, dot, h, slash, data, slash, name);
 		out->lock = JOIN(&next, r, dot, h, slash, lock, slash, name);
 		out->temp = JOIN(&next, r, dot, h, slash, temp);
 	}
-	if (out->data == NULL || out->lock == NULL || out->temp == NULL) {
+	if (out->data == NULL || out->lock == NULL || out->temp == NULL ||
+	    out->data_parent == NULL) {
 		path_release(out);
 		return ENAMETOOLONG;
 	}

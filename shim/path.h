@@ -25,10 +25,12 @@ enum obj_kind {
 
 struct obj_path {
 	bool hashed;                /* long name: <root>/.<md5>/.SHMD/<name> */
+	const char *root;           /* the root, no trailing slash ("" is "/") */
 	const char *data;           /* path of the data file; "" unmapped */
 	const char *lock;           /* path of the lock file */
 	const char *temp;           /* where a new object is prepared */
 	const char *hash_dir;       /* hashed: <root>/.<md5>; flat: "" */
+	const char *data_parent;    /* hashed: <root>/.<md5>/.SHMD; flat: "" */
 	char data_sub[PREFIX_LEN + 1]; /* hashed: ".SHMD", inside hash_dir */
 	char lock_sub[PREFIX_LEN + 1]; /* hashed: ".SHML", inside hash_dir */
 	const char *leaf;           /* the bare name */

@@ -6,11 +6,25 @@
  * directories down in the shared, world-writable root, where anyone could
  * have put a symbolic link or a directory of their own in the way. Those
  * directories are therefore opened one component at a time, never
- * following a link, and a directory we did not create is used only when it
- * is sticky or our own (a non-sticky directory of another user would let
- * that user delete our objects). Directories we create get mode 01777, set
- * by fchmod because the umask trims mkdir's mode; sticky, so that users
- * cannot remove each other's files, unlike illumos' 0777.
+ * following a link.
+ *
+ * Whose directories we use is the ownership rule (DESIGN.md, "A shared
+ * root is hostile"): the owner of a directory can rename and delete every
+ * entry in it, sticky or not. So a directory is trusted only when it is
+ * the caller's or root's, and only a trusted directory is ever created in
+ * (objects, lock files, temporary names, subdirectories). A directory of
+ * one other user is used for one thing: opening, or unlinking, an object
+ * of that same user, who could have put anything there anyway. Anything
+ * else there gives EACCES. (The alternative, a layout without shared
+ * directories, would no longer be the illumos one.)
+ *
+ * Directories we create get mode 01777: sticky, so that users cannot
+ * remove each other's files, unlike illumos' 0777. The umask would trim
+ * mkdir's mode, and another user must never see the directory narrower,
+ * so it is made under a temporary name (.<md5>~ or .<md5>~.SHMD, in the
+ * root), given its mode, and renamed into place only if nothing is there
+ * yet. A temporary directory left by a killed process is empty and
+ * harmless; the next call that needs it, or shmclean, removes it.
  *
  * Directories are removed when they become empty, which can race with a
  * call creating a file in them: that call then sees ENOENT and makes the
@@ -31,6 +45,8 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "sysfile.h"
@@ -38,9 +54,17 @@
 #define DIR_MODE 01777
 #define RETRIES 64
 
+/* ".<md5>~" and a subdirectory's name. */
+#define TEMP_DIR_MAX (1 + MD5_HEX_LEN + 1 + PREFIX_LEN)
+
+#ifndef RENAME_NOREPLACE
+#define RENAME_NOREPLACE 1
+#endif
+
 void place_init(struct place *pl, const struct obj_path *path)
 {
 	pl->path = path;
+	pl->owner = NO_OWNER;
 	if (path->hashed) {
 		pl->hash_fd = pl->lock_dir = pl->data_dir = -1;
 		pl->lock_leaf = pl->data_leaf = path->leaf;
@@ -69,54 +93,129 @@ void place_close(struct place *pl)
 	close_dir(&pl->data_dir);
 	close_dir(&pl->lock_dir);
 	close_dir(&pl->hash_fd);
+	pl->owner = NO_OWNER;
 }
 
-static bool trusted_dir(const struct stat *st)
+bool place_trusted(const struct place *pl)
 {
-	return st->st_uid == geteuid() || st->st_uid == 0 ||
-	       (st->st_mode & S_ISVTX);
+	return pl->owner == NO_OWNER;
 }
 
-/* Opens (creating when asked) the directory parent/name. */
-static int open_subdir(int parent, const char *name, bool create)
+static bool owner_trusted(uid_t uid)
+{
+	return uid == geteuid() || uid == 0;
+}
+
+/*
+ * The temporary name, in the root, of a new directory of a long name:
+ * <hash directory's name>~, followed by sub for one of its subdirectories
+ * (".SHMD", ...). It is the same for every caller, so that the next call
+ * that needs it removes one left by a killed process.
+ */
+static void temp_dir_name(const struct place *pl, const char *sub,
+			  char out[TEMP_DIR_MAX + 1])
+{
+	const char *hash = strrchr(pl->path->hash_dir, '/') + 1;
+
+	memcpy(out, hash, MD5_HEX_LEN + 1);
+	out[MD5_HEX_LEN + 1] = '~';
+	memcpy(out + MD5_HEX_LEN + 2, sub, strlen(sub) + 1);
+}
+
+/*
+ * Makes the directory parent/name with mode DIR_MODE and returns it open,
+ * never visible with another mode: made under its temporary name in the
+ * root (so that a killed process leaves nothing inside our directories),
+ * given its mode, and renamed into place unless something is there
+ * already (then -1 with errno EEXIST). Another caller's temporary
+ * directory is simply removed: if that caller is alive, its rename fails
+ * with ENOENT and it tries again.
+ */
+static int make_dir(const struct place *pl, int parent, const char *name, int flags)
+{
+	const char *root = *pl->path->root ? pl->path->root : "/";
+	char temp[TEMP_DIR_MAX + 1];
+	int root_fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int fd = -1, err = 0;
+
+	if (root_fd < 0)
+		return -1;
+	temp_dir_name(pl, parent == AT_FDCWD ? "" : name, temp);
+	for (int tries = 0; tries < RETRIES; tries++) {
+		if (mkdirat(root_fd, temp, 0700) < 0) {
+			err = errno;
+			if (err == EEXIST && unlinkat(root_fd, temp, AT_REMOVEDIR) == 0)
+				continue;
+			break; /* another user's, or not empty: the plain way */
+		}
+		fd = openat(root_fd, temp, flags);
+		if (fd >= 0 && fchmod(fd, DIR_MODE) == 0 &&
+		    syscall(SYS_renameat2, root_fd, temp, parent, name, RENAME_NOREPLACE) == 0)
+			break;
+		err = errno;
+		close_dir(&fd);
+		(void)unlinkat(root_fd, temp, AT_REMOVEDIR);
+		if (err != ENOENT) /* ENOENT: another caller took the temporary one */
+			break;
+	}
+	close(root_fd);
+	if (fd >= 0)
+		return fd;
+	if (err == EEXIST && faccessat(parent, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+		return errno = EEXIST, -1; /* made by someone else meanwhile */
+	if (err != EEXIST && err != ENOTEMPTY && err != EPERM && err != EACCES &&
+	    err != EINVAL && err != ENOSYS && err != ENOENT)
+		return errno = err, -1;
+	/*
+	 * The temporary name is blocked (by another user), or there is no
+	 * RENAME_NOREPLACE (an old kernel, NFS): briefly narrower.
+	 */
+	if (mkdirat(parent, name, DIR_MODE) < 0)
+		return -1;
+	fd = openat(parent, name, flags);
+	if (fd >= 0 && fchmod(fd, DIR_MODE) < 0)
+		close_dir(&fd);
+	return fd;
+}
+
+/*
+ * Opens the directory parent/name, creating it when asked and parent is
+ * trusted, and records whose it is (see the top of the file).
+ */
+static int open_subdir(struct place *pl, int parent, const char *name, bool create)
 {
 	const int flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
 
+	create = create && place_trusted(pl);
 	for (int tries = 0; tries < RETRIES; tries++) {
-		bool made = false;
 		struct stat st;
-		int fd;
+		int fd = openat(parent, name, flags);
 
-		if (create) {
-			if (mkdirat(parent, name, DIR_MODE) == 0)
-				made = true;
-			else if (errno != EEXIST)
-				return -1;
-		}
-		fd = openat(parent, name, flags);
-		if (fd < 0 && made) {
-			/* Out of descriptors, say: take back what we made. */
-			int saved = errno;
-
-			(void)unlinkat(parent, name, AT_REMOVEDIR);
-			errno = saved;
+		if (fd < 0 && errno == ENOENT && create) {
+			fd = make_dir(pl, parent, name, flags);
+			if (fd < 0 && errno == EEXIST)
+				continue; /* made by someone else meanwhile */
+			if (fd >= 0)
+				return fd;
 		}
 		if (fd < 0) {
-			if (errno == ENOENT && create)
-				continue; /* removed between mkdir and open */
 			if (errno == ELOOP || errno == ENOTDIR)
 				errno = EINVAL; /* a link or file in the way */
 			return -1;
 		}
-		if (fstat(fd, &st) < 0 || (made && fchmod(fd, DIR_MODE) < 0)) {
+		if (fstat(fd, &st) < 0) {
 			close_dir(&fd);
 			return -1;
 		}
-		if (!made && !trusted_dir(&st)) {
-			close(fd);
-			return errno = EACCES, -1;
+		if (owner_trusted(st.st_uid))
+			return fd;
+		if (pl->owner == NO_OWNER || pl->owner == st.st_uid) {
+			pl->owner = st.st_uid;
+			return fd;
 		}
-		return fd;
+		/* Two other users on the way: either could swap the other's. */
+		close(fd);
+		return errno = EACCES, -1;
 	}
 	return errno = EAGAIN, -1;
 }
@@ -126,10 +225,10 @@ static int open_lock_dir(struct place *pl)
 	if (!pl->path->hashed)
 		return 0;
 	if (pl->hash_fd < 0)
-		pl->hash_fd = open_subdir(AT_FDCWD, pl->path->hash_dir, true);
+		pl->hash_fd = open_subdir(pl, AT_FDCWD, pl->path->hash_dir, true);
 	if (pl->hash_fd < 0)
 		return -1;
-	pl->lock_dir = open_subdir(pl->hash_fd, pl->path->lock_sub, true);
+	pl->lock_dir = open_subdir(pl, pl->hash_fd, pl->path->lock_sub, true);
 	return pl->lock_dir < 0 ? -1 : 0;
 }
 
@@ -139,16 +238,17 @@ int place_open_data_dir(struct place *pl, bool create)
 		return 0;
 	for (int tries = 0; tries < RETRIES; tries++) {
 		if (pl->hash_fd < 0)
-			pl->hash_fd = open_subdir(AT_FDCWD, pl->path->hash_dir, create);
+			pl->hash_fd = open_subdir(pl, AT_FDCWD, pl->path->hash_dir, create);
 		if (pl->hash_fd < 0)
 			return -1;
-		pl->data_dir = open_subdir(pl->hash_fd, pl->path->data_sub, create);
+		pl->data_dir = open_subdir(pl, pl->hash_fd, pl->path->data_sub, create);
 		if (pl->data_dir >= 0)
 			return 0;
 		if (errno != ENOENT || !create)
 			return -1;
 		/* The hash directory was removed under us: make it again. */
 		close_dir(&pl->hash_fd);
+		pl->owner = NO_OWNER;
 	}
 	return errno = EAGAIN, -1;
 }
@@ -197,6 +297,48 @@ static int open_for_lock(const struct place *pl, struct waiter *w)
 	return fd;
 }
 
+/* Whether st is also the file at the temporary name: a creation under way. */
+static bool being_linked(const struct place *pl, const struct stat *st)
+{
+	struct stat temp;
+	const char *leaf;
+	int dir;
+
+	place_temp(pl, &dir, &leaf);
+	return fstatat(dir, leaf, &temp, AT_SYMLINK_NOFOLLOW) == 0 &&
+	       temp.st_dev == st->st_dev && temp.st_ino == st->st_ino;
+}
+
+int place_check_file(const struct place *pl, int fd, struct stat *st,
+		     struct waiter *w)
+{
+	for (;;) {
+		if (fstat(fd, st) < 0)
+			return -1;
+		if (!S_ISREG(st->st_mode))
+			return errno = EINVAL, -1;
+		if (pl->owner != NO_OWNER && st->st_uid != pl->owner)
+			return errno = EACCES, -1;
+		if (st->st_nlink <= 1)
+			return 0;
+		/*
+		 * Two links: a hard link to someone's file elsewhere, never
+		 * to be used, unless the other is the temporary name that a
+		 * creator is about to remove (only where O_TMPFILE is missing).
+		 */
+		if (being_linked(pl, st)) {
+			if (wait_step(w) < 0)
+				return -1;
+			continue;
+		}
+		/* The temporary name may have gone between our two looks. */
+		if (fstat(fd, st) < 0)
+			return -1;
+		if (st->st_nlink > 1)
+			return errno = EINVAL, -1;
+	}
+}
+
 int place_lock_object(const struct place *pl, struct waiter *w, struct stat *st)
 {
 	for (;;) {
@@ -204,25 +346,74 @@ int place_lock_object(const struct place *pl, struct waiter *w, struct stat *st)
 
 		if (fd < 0)
 			return errno = irregular_to_einval(errno), -1;
-		if (lock_fd(fd, w) < 0 || fstat(fd, st) < 0) {
+		if (lock_fd(fd, w) < 0) {
 			close_keep_errno(fd);
 			return -1;
 		}
-		if (!S_ISREG(st->st_mode)) {
-			close(fd);
-			return errno = EINVAL, -1;
+		if (place_check_file(pl, fd, st, w) < 0) {
+			unlock_close(fd);
+			return -1;
 		}
 		if (st->st_nlink > 0)
 			return fd;
 		/* The holder before us removed it: look again. */
-		close(fd);
+		unlock_close(fd);
 	}
 }
 
 void place_unlock_object(int fd)
 {
-	unlock_fd(fd);
-	close_keep_errno(fd);
+	unlock_close(fd);
+}
+
+void place_data_dir_at(const struct place *pl, int *dir, const char **name)
+{
+	if (pl->path->hashed) {
+		*dir = pl->data_dir;
+		*name = ".";
+	} else {
+		*dir = AT_FDCWD;
+		*name = *pl->path->root ? pl->path->root : "/";
+	}
+}
+
+/* lstat of path: a directory of the caller's or root's. */
+static bool trusted_dir_path(const char *path)
+{
+	struct stat st;
+
+	if (fstatat(AT_FDCWD, path, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return false;
+	if (!S_ISDIR(st.st_mode))
+		return errno = EINVAL, false;
+	if (!owner_trusted(st.st_uid))
+		return errno = EACCES, false;
+	return true;
+}
+
+int place_unlink_unlocked(const struct place *pl)
+{
+	const struct obj_path *p = pl->path;
+	struct stat st;
+
+	/*
+	 * Nobody else can rename or replace a directory that is ours or
+	 * root's, in a sticky root or in one of them, so the path is safe.
+	 */
+	if (p->hashed && (!trusted_dir_path(p->hash_dir) ||
+			  !trusted_dir_path(p->data_parent)))
+		return -1;
+	if (fstatat(AT_FDCWD, p->data, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return -1;
+	if (!S_ISREG(st.st_mode) || st.st_nlink != 1)
+		return errno = EINVAL, -1;
+	if (unlinkat(AT_FDCWD, p->data, 0) < 0)
+		return -1;
+	if (p->hashed) {
+		(void)unlinkat(AT_FDCWD, p->data_parent, AT_REMOVEDIR);
+		(void)unlinkat(AT_FDCWD, p->hash_dir, AT_REMOVEDIR);
+	}
+	return 0;
 }
 
 void place_tidy(const struct place *pl)
@@ -252,11 +443,19 @@ static void remove_lock_dirs(struct place *pl)
 	errno = saved;
 }
 
+static int lock_once(struct place *pl, long timeout_ms, struct lock *lk)
+{
+	if (open_lock_dir(pl) < 0)
+		return -1;
+	if (!place_trusted(pl))
+		return errno = EACCES, -1; /* the lock file would be made there */
+	return lock_take(pl->lock_dir, pl->lock_leaf, timeout_ms, lk);
+}
+
 int place_lock(struct place *pl, long timeout_ms, struct lock *lk)
 {
 	for (int tries = 0; tries < RETRIES; tries++) {
-		if (open_lock_dir(pl) == 0 &&
-		    lock_take(pl->lock_dir, pl->lock_leaf, timeout_ms, lk) == 0)
+		if (lock_once(pl, timeout_ms, lk) == 0)
 			return 0;
 		remove_lock_dirs(pl);
 		place_close(pl);

@@ -11,8 +11,13 @@
 #include "lock.h"
 #include "path.h"
 
+/* place.owner when every directory on the way is the caller's or root's. */
+#define NO_OWNER ((uid_t)-1)
+
 struct place {
 	const struct obj_path *path;
+	uid_t owner;  /* owner of a directory on the way that is neither the
+			 caller's nor root's, or NO_OWNER */
 	int hash_fd;  /* hashed: the hash directory, else -1 */
 	int lock_dir; /* directory of lock_leaf: AT_FDCWD when flat */
 	int data_dir; /* directory of data_leaf: AT_FDCWD when flat, -1 if unopened */
@@ -24,10 +29,45 @@ void place_init(struct place *pl, const struct obj_path *path);
 
 /*
  * Opens the directory of the data file (a no-op when flat), creating it if
- * create is set, and again if a concurrent call removes it meanwhile.
- * Returns 0, or -1 with errno (ENOENT: it does not exist).
+ * create is set, and again if a concurrent call removes it meanwhile. A
+ * directory of another user is used but never created in (see
+ * place_trusted). Returns 0, or -1 with errno (ENOENT: it does not
+ * exist; EACCES: directories of two other users on the way).
  */
 int place_open_data_dir(struct place *pl, bool create);
+
+/*
+ * Whether the directories opened so far are all the caller's or root's:
+ * only then may anything be created in them. In a directory of another
+ * user, that user can rename and delete every entry, so the only file
+ * worth opening there is one of that same user's.
+ */
+bool place_trusted(const struct place *pl);
+
+/*
+ * Checks that the open data file fd is one we may use, storing its status
+ * in *st: a regular file (else EINVAL), owned by the owner of any
+ * untrusted directory on the way (else EACCES), with one link (else
+ * EINVAL: a hard link to a file elsewhere), or none when it was removed
+ * meanwhile. A second link that is the temporary name of a semaphore being
+ * created is waited out, as w allows. Returns 0 or -1 with errno.
+ */
+int place_check_file(const struct place *pl, int fd, struct stat *st,
+		     struct waiter *w);
+
+/*
+ * The directory a new data file goes in, as arguments for openat: the
+ * data directory (hashed), or the root (flat).
+ */
+void place_data_dir_at(const struct place *pl, int *dir, const char **name);
+
+/*
+ * Removes the data file without a descriptor to lock it with (the process
+ * has none left): only when every directory on the way is the caller's or
+ * root's, so that nobody can swap them, and the file is a regular file
+ * with one link. Returns 0 or -1 with errno.
+ */
+int place_unlink_unlocked(const struct place *pl);
 
 /*
  * Opens the existing data file with flags (O_NONBLOCK is added: see
@@ -39,9 +79,10 @@ int place_open_existing(const struct place *pl, int flags, struct waiter *w);
 /*
  * Takes the object's own lock: flock(LOCK_EX) on its data file, opened
  * for reading (or for writing when reading is not allowed), waiting as w
- * allows. Returns the descriptor with *st describing a regular file still
- * linked at the data path, or -1 with errno: ENOENT, EINVAL (not a regular
- * file), EACCES (cannot be opened at all), EAGAIN (time-out), or another.
+ * allows. Returns the descriptor with *st describing the file, which
+ * passed place_check_file and is still linked at the data path, or -1
+ * with errno: ENOENT, EINVAL (not a regular file with one link), EACCES
+ * (cannot be opened at all), EAGAIN (time-out), or another.
  */
 int place_lock_object(const struct place *pl, struct waiter *w, struct stat *st);
 
@@ -58,7 +99,8 @@ void place_tidy(const struct place *pl);
 /*
  * Takes the name's lock file (see lock.h), creating the hashed layout's
  * directories as needed, and retrying when a concurrent call removes them
- * under us. Returns 0 or -1 with errno.
+ * under us. Returns 0 or -1 with errno (EACCES when a directory on the way
+ * is another user's: the lock file would be made in it).
  */
 int place_lock(struct place *pl, long timeout_ms, struct lock *lk);
 

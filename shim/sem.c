@@ -62,6 +62,8 @@ static sem_t *open_semaphore(const char *name, int oflag, mode_t mode,
 	sem_t initial;
 	int fd;
 
+	if (api_root_usable(config_get()) < 0)
+		return SEM_FAILED;
 	if ((oflag & O_CREAT) && value > SEM_VALUE_MAX) {
 		errno = EINVAL;
 		return SEM_FAILED;

@@ -16,7 +16,8 @@ EXPORT int shm_open(const char *name, int oflag, mode_t mode)
 	int state = api_cancel_off(), fd;
 
 	path_init(&path);
-	fd = object_open(config_get(), KIND_SHM, name, oflag, mode, NULL, &path);
+	fd = api_root_usable(config_get()) < 0
+		? -1 : object_open(config_get(), KIND_SHM, name, oflag, mode, NULL, &path);
 	if (config_get()->debug)
 		debug_call("shm_open", name, oflag, mode,
 			   *path.data ? path.data : NULL, fd);

@@ -186,11 +186,28 @@ static void test_config(void)
 	ok(strcmp(c.root, "") == 0 && c.rules == NAME_STRICT &&
 		   c.lock_timeout_ms == 10000 && !c.debug,
 	   "root / becomes \"\"; a negative time-out falls back; DEBUG=0 is off");
+	ok(c.root_error == 0, "... and is usable");
 	config_parse(&c, "", NULL, "12abc", "");
-	ok(strcmp(c.root, "/tmp") == 0 && c.lock_timeout_ms == 10000 && !c.debug,
-	   "empty SHMSHIM_DIR means /tmp; a malformed time-out falls back");
+	ok(c.root_error == ENOENT && c.lock_timeout_ms == 10000 && !c.debug,
+	   "an empty SHMSHIM_DIR is unusable (ENOENT), never /tmp; a malformed time-out falls back");
+	char *huge = malloc(PATH_MAX + 1);
+	if (huge == NULL)
+		bail("malloc");
+	memset(huge, 'd', PATH_MAX);
+	huge[0] = '/';
+	huge[PATH_MAX] = '\0';
+	config_parse(&c, huge, NULL, NULL, NULL);
+	ok(c.root_error == ENAMETOOLONG && strcmp(c.root, "/tmp") != 0,
+	   "a SHMSHIM_DIR longer than PATH_MAX is unusable (ENAMETOOLONG), never /tmp");
+	free(huge);
 	config_parse(&c, NULL, NULL, "0", NULL);
 	ok(c.lock_timeout_ms == 0, "a time-out of 0 is allowed");
+	config_parse(&c, NULL, NULL, "9223372036854775807", NULL);
+	ok(c.lock_timeout_ms == MAX_LOCK_TIMEOUT_MS, "LONG_MAX ms is cut to %ld", MAX_LOCK_TIMEOUT_MS);
+	config_parse(&c, NULL, NULL, "99999999999999999999999", NULL);
+	ok(c.lock_timeout_ms == MAX_LOCK_TIMEOUT_MS, "... and so is a number past LONG_MAX");
+	config_parse(&c, NULL, NULL, "2147483647", NULL);
+	ok(c.lock_timeout_ms == 2147483647L, "2147483647 ms is kept");
 }
 
 int main(void)

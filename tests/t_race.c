@@ -287,9 +287,110 @@ static void test_small_stack(void)
 	root_is_empty("after the small-stack thread");
 }
 
-int main(void)
+/*
+ * Forking while locking: a child forked by one thread while another holds
+ * a flock shares the locked open file description, so every locked
+ * descriptor must be unlocked before it is closed, or the child keeps the
+ * lock until it exits. Children here live longer than the time-out of the
+ * sub-run (SHMSHIM_LOCK_TIMEOUT_MS=400), so a kept lock shows as EAGAIN.
+ */
+#define FORK_WORKERS 4
+#define CHILD_LIFE_MS 700
+
+static atomic_bool stop_forking;
+static atomic_int fork_eagain, fork_other;
+
+static void *forker(void *arg)
 {
+	pid_t *kids = arg;
+	int n = 0;
+
+	while (!atomic_load(&stop_forking) && n < 4000) {
+		pid_t pid = fork();
+
+		if (pid == 0) {
+			struct timespec ts = { 0, CHILD_LIFE_MS * 1000000L };
+
+			nanosleep(&ts, NULL);
+			_exit(0);
+		}
+		if (pid > 0)
+			kids[n++] = pid;
+		sleep_ms(3);
+	}
+	kids[n] = 0;
+	return NULL;
+}
+
+static void count_error(const char *call)
+{
+	if (errno == EAGAIN)
+		atomic_fetch_add(&fork_eagain, 1);
+	else if (errno != ENOENT) {
+		atomic_fetch_add(&fork_other, 1);
+		diag("%s: %s", call, strerror(errno));
+	}
+}
+
+static void *lock_worker(void *arg)
+{
+	int rounds = *(int *)arg;
+
+	for (int i = 0; i < rounds; i++) {
+		const char *name = i % 2 ? "/fork1" : "/fork0";
+		sem_t *s = sem_open(name, O_CREAT, 0600, 1);
+		int fd;
+
+		if (s == SEM_FAILED)
+			count_error("sem_open");
+		else
+			sem_close(s);
+		if (sem_unlink(name) < 0)
+			count_error("sem_unlink");
+		fd = shm_open(name, O_RDWR | O_CREAT, 0600);
+		if (fd < 0)
+			count_error("shm_open");
+		else
+			close(fd);
+		if (shm_unlink(name) < 0)
+			count_error("shm_unlink");
+	}
+	return NULL;
+}
+
+/* Run as "t_race fork" with SHMSHIM_LOCK_TIMEOUT_MS=400. */
+static int fork_case(void)
+{
+	static pid_t kids[4001];
+	int rounds = quick() ? 100 : 600;
+	pthread_t f, w[FORK_WORKERS];
+
+	pthread_create(&f, NULL, forker, kids);
+	for (int i = 0; i < FORK_WORKERS; i++)
+		pthread_create(&w[i], NULL, lock_worker, &rounds);
+	for (int i = 0; i < FORK_WORKERS; i++)
+		pthread_join(w[i], NULL);
+	atomic_store(&stop_forking, true);
+	pthread_join(f, NULL);
+	for (int i = 0; kids[i]; i++)
+		wait_status(kids[i]);
+	ok(fork_eagain == 0 && fork_other == 0,
+	   "%d threads creating and unlinking semaphores and objects while another forks: "
+	   "no call timed out (%d EAGAIN, %d other errors)",
+	   FORK_WORKERS, fork_eagain, fork_other);
+	return tap_failures;
+}
+
+int main(int argc, char **argv)
+{
+	self_path = argv[0];
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	tap_nested = argc > 1;
+	if (argc > 1 && strcmp(argv[1], "fork") == 0)
+		return fork_case();
+	ok(run_self("fork", "SHMSHIM_LOCK_TIMEOUT_MS", "400", NULL) == 0,
+	   "forking while locking (see the sub-run above)");
+	root_is_empty("after forking while locking");
 	test_threads_excl();
 	test_processes_excl();
 	test_storm();

@@ -79,7 +79,7 @@ __attribute__((format(printf, 1, 2))) TAP_FN void diag(const char *fmt, ...)
 TAP_FN void skip(int n, const char *why)
 {
 	for (int i = 0; i < n; i++)
-		printf("ok %d # skip %s\n", ++tap_count, why);
+		printf("%sok %d # skip %s\n", tap_nested ? "#   (sub-run) " : "", ++tap_count, why);
 	fflush(stdout);
 }
 
@@ -87,6 +87,16 @@ TAP_FN int done_testing(void)
 {
 	printf("1..%d\n", tap_count);
 	return tap_failures ? 1 : 0;
+}
+
+/*
+ * Whether the shim creates semaphores under a temporary name and the
+ * name's lock file: only where it cannot make a nameless file and link it
+ * in, which takes /proc/self/fd (tests/run's noproc variant hides /proc).
+ */
+TAP_FN bool sem_create_locks(void)
+{
+	return access("/proc/self/fd", F_OK) != 0;
 }
 
 /* Fatal error in the test itself. */

@@ -1,0 +1,20 @@
+/* notice.h - the library's few words to the user, once per process each. */
+#ifndef SHMSHIM_NOTICE_H
+#define SHMSHIM_NOTICE_H
+
+#include "config.h"
+
+/* The things the library explains; each at most once per process. */
+enum notice {
+	NOTICE_ROOT, /* SHMSHIM_DIR cannot be used */
+	NOTICE_COUNT,
+};
+
+/*
+ * Writes "shmshim: " and text, and a newline, to standard error with one
+ * write(2), unless this notice was given already in this process (or in
+ * the parent it was forked from) or cf->quiet is set. Keeps errno.
+ */
+void notice_once(const struct config *cf, enum notice which, const char *text);
+
+#endif
