@@ -19,7 +19,7 @@ SAN_OBJ  = $(SHIM_SRC:shim/%.c=$(B)/san/%.o)
 UNIT_TESTS  = t_md5 t_name
 # Tests of the public API: run with the library preloaded, with the shim's
 # objects linked in under the sanitizers, and under valgrind.
-API_TESTS   = t_shm t_lock t_race t_fail t_users t_sem
+API_TESTS   = t_shm t_lock t_race t_fail t_users t_sem t_hostile
 # Helper programs the scripts run under the preload.
 HELPERS     = symver_open shm_tool
 
@@ -89,11 +89,11 @@ $(B)/tests/%: tests/%.c tests/tap.h $(SHIM_OBJ) | $(B)/tests
 	$(CC) $(TEST_CFLAGS) -o $@ $< $(SHIM_OBJ)
 
 # API tests for the preload: not linked with the shim.
-$(addprefix $(B)/tests/,$(API_TESTS)): $(B)/tests/%: tests/%.c tests/tap.h tests/holder.h | $(B)/tests
+$(addprefix $(B)/tests/,$(API_TESTS)): $(B)/tests/%: tests/%.c tests/tap.h tests/holder.h tests/calls.h tests/sysctl.h | $(B)/tests
 	$(CC) $(TEST_CFLAGS) -o $@ $< -lpthread -lrt
 
 # The same tests with the shim's objects linked in, under the sanitizers.
-$(B)/tests/%-san: tests/%.c tests/tap.h tests/holder.h $(SAN_OBJ) | $(B)/tests
+$(B)/tests/%-san: tests/%.c tests/tap.h tests/holder.h tests/calls.h tests/sysctl.h $(SAN_OBJ) | $(B)/tests
 	$(CC) $(TEST_CFLAGS) $(SAN) -O1 -o $@ $< $(SAN_OBJ) -lpthread -lrt
 
 # A program bound to the old versioned symbols, as if built against an old

@@ -166,11 +166,29 @@ static int create_anonymous(const struct place *pl, mode_t mode,
 }
 
 /*
+ * Removes a file left at the temporary name by a creator of ours that was
+ * killed. Anything else there (another user's file, which even root must
+ * not delete, or a directory) blocks the name: EACCES.
+ */
+static int remove_leftover(int dir, const char *tmp)
+{
+	struct stat st;
+
+	if (fstatat(dir, tmp, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? 0 : -1;
+	if (!S_ISREG(st.st_mode) || st.st_uid != geteuid())
+		return errno = EACCES, -1;
+	if (unlinkat(dir, tmp, 0) < 0 && errno != ENOENT)
+		return errno = EACCES, -1;
+	return 0;
+}
+
+/*
  * The same under a temporary name, where create_anonymous cannot work:
  * written as <root>/.SEMTfoo, then linked to the real name. We hold the
  * name's lock file, so the temporary name is ours alone; one that exists
- * is the leftover of a holder that died and goes, unless it belongs to
- * someone we cannot remove it for (EACCES). Openers that see the second
+ * is the leftover of a holder that died and goes, if it is ours (else
+ * EACCES: shmclean removes it). Openers that see the second
  * link in the instant before it goes wait for it (place_check_file).
  */
 static int create_named(struct place *pl, int oflag, mode_t mode,
@@ -185,9 +203,8 @@ static int create_named(struct place *pl, int oflag, mode_t mode,
 		int fd = openat(dir, tmp, flags, mode & 0777), saved;
 
 		if (fd < 0 && errno == EEXIST) {
-			/* Another user's file, or a directory, holds it. */
-			if (unlinkat(dir, tmp, 0) < 0 && errno != ENOENT)
-				return errno = EACCES, -1;
+			if (remove_leftover(dir, tmp) < 0)
+				return -1;
 			fd = openat(dir, tmp, flags, mode & 0777);
 		}
 		if (fd < 0)

@@ -244,7 +244,8 @@ int place_open_data_dir(struct place *pl, bool create)
 		pl->data_dir = open_subdir(pl, pl->hash_fd, pl->path->data_sub, create);
 		if (pl->data_dir >= 0)
 			return 0;
-		if (errno != ENOENT || !create)
+		/* Missing in a directory we may not create in: it stays so. */
+		if (errno != ENOENT || !create || !place_trusted(pl))
 			return -1;
 		/* The hash directory was removed under us: make it again. */
 		close_dir(&pl->hash_fd);
@@ -420,7 +421,8 @@ void place_tidy(const struct place *pl)
 {
 	int saved = errno;
 
-	if (pl->path->hashed && pl->hash_fd >= 0) {
+	/* Another user's directories are theirs to remove, even empty. */
+	if (pl->path->hashed && pl->hash_fd >= 0 && place_trusted(pl)) {
 		(void)unlinkat(pl->hash_fd, pl->path->data_sub, AT_REMOVEDIR);
 		(void)unlinkat(AT_FDCWD, pl->path->hash_dir, AT_REMOVEDIR);
 	}
@@ -436,7 +438,7 @@ static void remove_lock_dirs(struct place *pl)
 {
 	int saved = errno;
 
-	if (pl->path->hashed && pl->hash_fd >= 0) {
+	if (pl->path->hashed && pl->hash_fd >= 0 && place_trusted(pl)) {
 		(void)unlinkat(pl->hash_fd, pl->path->lock_sub, AT_REMOVEDIR);
 		(void)unlinkat(AT_FDCWD, pl->path->hash_dir, AT_REMOVEDIR);
 	}
@@ -445,7 +447,7 @@ static void remove_lock_dirs(struct place *pl)
 
 static int lock_once(struct place *pl, long timeout_ms, struct lock *lk)
 {
-	if (open_lock_dir(pl) < 0)
+	if (open_lock_dir(pl) < 0 && (errno != ENOENT || place_trusted(pl)))
 		return -1;
 	if (!place_trusted(pl))
 		return errno = EACCES, -1; /* the lock file would be made there */
@@ -472,7 +474,7 @@ void place_unlock(struct place *pl, struct lock *lk)
 
 	lock_release(pl->lock_dir, pl->lock_leaf, lk);
 	if (pl->path->hashed) {
-		if (pl->hash_fd >= 0)
+		if (pl->hash_fd >= 0 && place_trusted(pl))
 			(void)unlinkat(pl->hash_fd, pl->path->data_sub, AT_REMOVEDIR);
 		remove_lock_dirs(pl);
 	}

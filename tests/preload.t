@@ -61,5 +61,32 @@ if command -v strace >/dev/null 2>&1; then
 else
 	skip 4 "strace is not installed"
 fi
+# An unusable SHMSHIM_DIR never means /tmp: the calls fail, and the
+# library says why, once per process, unless SHMSHIM_QUIET is set.
+calls='import ctypes, os
+c = ctypes.CDLL(None, use_errno=True)
+for name in (b"/unusable", b"/unusable2"):
+    c.shm_open(name, os.O_RDWR | os.O_CREAT, 0o600)
+    print(os.strerror(ctypes.get_errno()))
+c.shm_unlink(b"/unusable")
+print(os.strerror(ctypes.get_errno()))'
+err="$root.err"
+out=$(SHMSHIM_DIR='' LD_PRELOAD="$lib" /usr/bin/python3 -c "$calls" 2>"$err")
+check "an empty SHMSHIM_DIR: shm_open and shm_unlink fail with ENOENT" \
+	test "$out" = "$(printf 'No such file or directory\nNo such file or directory\nNo such file or directory')"
+check "... saying why in exactly one line on stderr" \
+	sh -c "test \"\$(grep -c '^shmshim: SHMSHIM_DIR is set but empty' '$err')\" = 1 && test \"\$(wc -l < '$err')\" -eq 1"
+check "... and nothing is made in /tmp" test ! -e /tmp/.SHMDunusable
+out=$(SHMSHIM_DIR='' SHMSHIM_QUIET=1 LD_PRELOAD="$lib" /usr/bin/python3 -c "$calls" 2>"$err")
+check "SHMSHIM_QUIET=1: the same failures, and nothing on stderr" \
+	sh -c "test '$(echo "$out" | head -1)' = 'No such file or directory' && test ! -s '$err'"
+long=/$(head -c 5000 /dev/zero | tr '\0' d)
+out=$(SHMSHIM_DIR="$long" LD_PRELOAD="$lib" /usr/bin/python3 -c "$calls" 2>"$err")
+check "a SHMSHIM_DIR longer than PATH_MAX: ENAMETOOLONG" \
+	test "$(echo "$out" | head -1)" = "File name too long"
+check "... saying why once" \
+	test "$(grep -c '^shmshim: SHMSHIM_DIR is longer than PATH_MAX' "$err")" = 1
+rm -f "$err"
+
 check "the root is empty at the end" root_empty
 done_testing

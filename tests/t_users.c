@@ -2,7 +2,8 @@
  * t_users.c - objects shared between users in a sticky, world-writable
  * root like /tmp (needs root to switch users): permissions decide, a
  * sticky directory's EPERM becomes EACCES, files planted by another user
- * are opened as existing objects even under fs.protected_regular, and a
+ * are opened as existing objects (an O_CREAT open only where
+ * fs.protected_regular allows it, as the kernel would), and a
  * directory the caller cannot write gives EACCES for creation but still
  * serves plain opens.
  */
@@ -14,20 +15,11 @@
 #include <sys/file.h>
 #include <sys/mman.h>
 
+#include "calls.h"
+#include "sysctl.h"
 #include "tap.h"
 
-#define PROTECTED_REGULAR "/proc/sys/fs/protected_regular"
-
 static char p1[PATH_MAX];
-
-static void become(const char *user)
-{
-	struct passwd *pw = getpwnam(user);
-
-	if (pw == NULL || setgroups(0, NULL) < 0 || setgid(pw->pw_gid) < 0 ||
-	    setuid(pw->pw_uid) < 0)
-		_exit(120);
-}
 
 struct as_user {
 	const char *user;
@@ -36,7 +28,7 @@ struct as_user {
 	int want_errno; /* 0: must work */
 };
 
-static int call_as(void *arg)
+static int call_in_child(void *arg)
 {
 	const struct as_user *a = arg;
 	int r;
@@ -52,7 +44,7 @@ static int call_as(void *arg)
 static bool as_user(const char *user, const char *name, int oflag, int want)
 {
 	struct as_user a = { user, name, oflag, want };
-	int st = in_child(call_as, &a);
+	int st = in_child(call_in_child, &a);
 
 	if (st != 0)
 		diag("child as %s: status %d", user, st);
@@ -111,30 +103,6 @@ static int sem_as_daemon(void *arg)
 	return s != SEM_FAILED && sem_close(s) == 0 && sem_unlink("/stale") == 0 ? 0 : 1;
 }
 
-static int read_protected(void)
-{
-	char buf[8] = "";
-	int fd = open(PROTECTED_REGULAR, O_RDONLY);
-	ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
-
-	if (fd >= 0)
-		close(fd);
-	return n > 0 ? atoi(buf) : -1;
-}
-
-static bool set_protected(int v)
-{
-	char buf[4];
-	int fd = open(PROTECTED_REGULAR, O_WRONLY);
-	bool done;
-
-	snprintf(buf, sizeof buf, "%d\n", v);
-	done = fd >= 0 && write(fd, buf, strlen(buf)) == (ssize_t)strlen(buf);
-	if (fd >= 0)
-		close(fd);
-	return done && read_protected() == v;
-}
-
 struct plant {
 	const char *leaf;
 	mode_t mode;
@@ -152,34 +120,13 @@ static int plant_as_nobody(void *arg)
 	return fd >= 0 && write(fd, "planted", 7) == 7 ? 0 : 1;
 }
 
-/*
- * The variants of this test may run at once (prove -j); the setting is
- * global, so each holds a lock on the directory of the test programs
- * while it changes and restores it.
- */
-static int lock_sysctl(void)
-{
-	char dir[PATH_MAX];
-	char *slash;
-	int fd;
-
-	snprintf(dir, sizeof dir, "%s", self_path);
-	slash = strrchr(dir, '/');
-	if (slash)
-		*slash = '\0';
-	fd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY);
-	if (fd < 0 || flock(fd, LOCK_EX) < 0)
-		bail("lock the test directory");
-	return fd;
-}
-
 static void test_planted(void)
 {
-	int lock = lock_sysctl();
-	int saved = read_protected();
+	int lock = sysctl_lock();
+	int saved = sysctl_read(PROTECTED_REGULAR);
 
 	if (saved < 0) {
-		skip(24, "fs.protected_regular cannot be read");
+		skip(27, "fs.protected_regular cannot be read");
 		close(lock);
 		return;
 	}
@@ -187,16 +134,24 @@ static void test_planted(void)
 		struct plant open_one = { ".SHMDplant", 0666 };
 		struct plant closed_one = { ".SHMDpriv", 0600 };
 
-		if (!set_protected(level)) {
-			skip(8, "cannot set fs.protected_regular");
+		if (!sysctl_set(PROTECTED_REGULAR, level)) {
+			skip(9, "cannot set fs.protected_regular");
 			continue;
 		}
 		ok(in_child(plant_as_nobody, &open_one) == 0 &&
 			   in_child(plant_as_nobody, &closed_one) == 0,
 		   "protected_regular=%d: nobody plants .SHMDplant (0666) and .SHMDpriv (0600) without the shim",
 		   level);
-		ok(as_user("daemon", "/plant", O_RDWR | O_CREAT, 0),
-		   "daemon's O_RDWR|O_CREAT opens the planted 0666 file as an existing object");
+		/* In a new process: the library reads the setting when it loads. */
+		int got = call_as("daemon", "shm_open", "/plant", O_RDWR | O_CREAT, NULL);
+		if (level == 0)
+			ok(got == 0,
+			   "daemon's O_RDWR|O_CREAT opens the planted 0666 file as an existing object");
+		else if (!ok(got == EACCES,
+			     "daemon's O_RDWR|O_CREAT of the planted 0666 file gives EACCES, as the kernel would"))
+			diag("got %d", got);
+		ok(call_as("daemon", "shm_open", "/plant", O_RDWR, NULL) == 0,
+		   "... and a plain O_RDWR opens it (the rule is for O_CREAT only)");
 		ok(holds(".SHMDplant", "planted"), "... without truncating it");
 		ok(as_user("daemon", "/priv", O_RDWR | O_CREAT, EACCES),
 		   "the planted 0600 file gives daemon EACCES");
@@ -214,7 +169,7 @@ static void test_planted(void)
 		unlink(p1);
 		root_is_empty("once the planted files are removed (no lock files were left)");
 	}
-	set_protected(saved);
+	sysctl_set(PROTECTED_REGULAR, saved);
 	close(lock);
 }
 
@@ -290,6 +245,8 @@ int main(int argc, char **argv)
 	self_path = argv[0];
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	tap_nested = argc > 1;
+	if (argc > 4 && strcmp(argv[1], "call") == 0)
+		return call_main(argc, argv);
 	if (argc > 1 && strcmp(argv[1], "readonly") == 0)
 		return readonly_dir();
 	if (geteuid() != 0 || getpwnam("nobody") == NULL || getpwnam("daemon") == NULL) {
