@@ -3,6 +3,7 @@
 objects open, mapped, or locked, and that die."""
 import contextlib
 import datetime
+import fcntl
 import hashlib
 import json
 import os
@@ -317,6 +318,114 @@ def test_other_users(root):
     shmclean(root, "-q")
 
 
+def entry_at(root, path):
+    doc = json.loads(shmclean(root, "-l", "--json").stdout)
+    return next((e for e in doc["entries"] if e["path"] == path), {})
+
+
+def test_temporaries(root):
+    """Semaphore temporaries (.SEMT, made only without O_TMPFILE) and
+    directories left unfinished (.<md5>~...) by killed processes."""
+    stale = os.path.join(root, ".SEMTfoo")
+    open(stale, "w").close()
+    e = entry_at(root, stale)
+    ok(e.get("type") == "temporary" and e.get("name") == "/foo" and e.get("state") == "stale",
+       "a temporary file whose lock file is free is listed as a stale temporary of /foo", e)
+    held, lock = os.path.join(root, ".SEMTbar"), os.path.join(root, ".SEMLbar")
+    open(held, "w").close()
+    lock_fd = os.open(lock, os.O_RDONLY | os.O_CREAT, 0o444)
+    fcntl.flock(lock_fd, fcntl.LOCK_EX)
+    ok(entry_at(root, held).get("state") == "held",
+       "one whose name's lock file is held is held")
+    r = shmclean(root)
+    ok(r.returncode == 0 and not os.path.exists(stale) and os.path.exists(held),
+       "shmclean removes the stale one and keeps the held one", r.stdout + r.stderr)
+    os.close(lock_fd)
+    r = shmclean(root)
+    ok(r.returncode == 0 and os.listdir(root) == [],
+       "once the holder is gone, the temporary and its lock file go", os.listdir(root))
+
+    name = "T" * 252
+    digest = hashlib.md5(name.encode()).hexdigest()
+    hashdir = os.path.join(root, "." + digest)
+    os.makedirs(os.path.join(hashdir, ".SEML"))
+    temp = os.path.join(hashdir, ".SEMT")
+    open(temp, "w").close()
+    lock_fd = os.open(os.path.join(hashdir, ".SEML", name), os.O_RDONLY | os.O_CREAT, 0o444)
+    fcntl.flock(lock_fd, fcntl.LOCK_EX)
+    e = entry_at(root, temp)
+    ok(e.get("type") == "temporary" and e.get("state") == "held" and e.get("hashed") is True,
+       "a long name's .SEMT is held while a lock file in its .SEML is", e)
+    shmclean(root)
+    ok(os.path.exists(temp), "... and kept")
+    os.close(lock_fd)
+    r = shmclean(root)
+    ok(r.returncode == 0 and os.listdir(root) == [],
+       "... then removed, with its directories", os.listdir(root))
+
+    empty1 = os.path.join(root, "." + digest + "~")
+    empty2 = os.path.join(root, "." + digest + "~.SHMD")
+    full = os.path.join(root, "." + "1" * 32 + "~")
+    for d in (empty1, empty2, full):
+        os.mkdir(d)
+    open(os.path.join(full, "planted"), "w").close()
+    e = entry_at(root, empty1)
+    ok(e.get("type") == "directory" and e.get("state") == "empty",
+       "an unfinished directory (.<md5>~) is listed as empty", e)
+    ok(entry_at(root, full).get("state") == "foreign",
+       "one with something in it is foreign")
+    r = shmclean(root)
+    ok(r.returncode == 0 and sorted(os.listdir(root)) == ["." + "1" * 32 + "~"],
+       "shmclean removes the empty unfinished directories, and keeps the other",
+       os.listdir(root))
+    shutil.rmtree(full)
+
+
+def test_other_users_dirs(root):
+    """Long names in directories of another user; hard links."""
+    if os.getuid() != 0:
+        skip(6, "needs root to make files of nobody and daemon")
+        return
+    name = "/" + "D" * 252
+    ok(tool(root, "create", name, user="daemon").returncode == 0,
+       "daemon creates a long-name object (daemon's hash directories)")
+    e = obj(root, name) or {}
+    ok(e.get("state") == "orphan", "root's shmclean lists it as an orphan", e)
+    r = shmclean(root)
+    ok(r.returncode == 0 and os.listdir(root) == [],
+       "... and removes it with its directories, though it cannot make a lock file "
+       "in daemon's directories", r.stdout + r.stderr + str(os.listdir(root)))
+
+    nobody, daemon = pwd.getpwnam("nobody").pw_uid, pwd.getpwnam("daemon").pw_uid
+    digest = hashlib.md5(name[1:].encode()).hexdigest()
+    data_dir = os.path.join(root, "." + digest, ".SHMD")
+    os.makedirs(data_dir)
+    for d in (data_dir, os.path.dirname(data_dir)):
+        os.chown(d, nobody, -1)
+        os.chmod(d, 0o1777)
+    victim = os.path.join(data_dir, name[1:])
+    with open(victim, "w") as f:
+        f.write("daemon's")
+    os.chown(victim, daemon, -1)
+    e = obj(root, name) or {}
+    ok(e.get("state") == "foreign" and "another user" in (e.get("note") or ""),
+       "daemon's object in nobody's directories is foreign", e)
+    r = shmclean(root, "--force")
+    ok(os.path.exists(victim), "... and even --force keeps it", r.stdout + r.stderr)
+    shutil.rmtree(os.path.dirname(data_dir))
+
+    target = os.path.join(root, "target")
+    with open(target, "w") as f:
+        f.write("not ours")
+    os.link(target, os.path.join(root, ".SHMDlinked"))
+    e = obj(root, "/linked") or {}
+    shmclean(root, "--force")
+    ok(e.get("state") == "foreign" and os.path.exists(os.path.join(root, ".SHMDlinked")),
+       "a hard link is foreign and kept, even with --force", e)
+    for f in (target, os.path.join(root, ".SHMDlinked")):
+        os.unlink(f)
+
+
 def test_failure_exit(root):
     if os.getuid() != 0:
         skip(1, "needs root to make a directory daemon cannot write")
@@ -391,7 +500,7 @@ def main():
     try:
         for test in (test_usage, test_holders, test_stale_lock, test_long_names,
                      test_older_than, test_recreated, test_foreign, test_remove_named,
-                     test_semaphores,
+                     test_semaphores, test_temporaries, test_other_users_dirs,
                      test_other_users, test_failure_exit, test_race, test_recreate_race):
             test(root)
     finally:

@@ -16,6 +16,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -25,6 +26,27 @@
 #include "place.h"
 #include "sysfile.h"
 #include "users.h"
+
+/*
+ * Removes the hash directory at path, and the empty subdirectories in it,
+ * if nothing else is there, whoever made them. Returns rmdir's result.
+ */
+static int remove_hash_dir(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd >= 0) {
+		for (int kind = KIND_SHM; kind <= KIND_SEM; kind++)
+			for (int lock = 0; lock <= 1; lock++) {
+				char sub[PREFIX_LEN + 1];
+
+				path_prefix((enum obj_kind)kind, lock, sub);
+				(void)unlinkat(fd, sub, AT_REMOVEDIR);
+			}
+		close(fd);
+	}
+	return rmdir(path);
+}
 
 /* The result of checking an object again under its lock. */
 enum verdict { GONE, IN_USE, UNKNOWN, UNUSED };
@@ -70,13 +92,14 @@ static enum verdict remove_unopenable(const struct place *pl, bool force, int *e
 }
 
 /*
- * Holding the name's lock file: takes the object's own lock, so that no
- * shm_unlink of it runs meanwhile and nothing new can appear at its path,
- * and removes the data file unless it is in use. Returns the verdict; on
- * UNUSED, *err tells whether the unlink failed (0: it worked).
+ * Takes the object's own lock, so that no shm_unlink of it runs meanwhile
+ * and nothing new can appear at its path, and removes the data file
+ * unless it is in use. name_locked: we hold the name's lock file too.
+ * Returns the verdict; on UNUSED, *err tells whether the unlink failed
+ * (0: it worked).
  */
 static enum verdict remove_if_unused(const struct place *pl, bool force,
-				     long timeout_ms, int *err)
+				     bool name_locked, long timeout_ms, int *err)
 {
 	struct waiter w;
 	enum verdict v;
@@ -89,7 +112,8 @@ static enum verdict remove_if_unused(const struct place *pl, bool force,
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return GONE;
-		return errno == EACCES ? remove_unopenable(pl, force, err) : UNKNOWN;
+		return errno == EACCES && name_locked ? remove_unopenable(pl, force, err)
+						      : UNKNOWN;
 	}
 	switch (lease_try(fd, true)) {
 	case LEASE_BUSY:
@@ -121,25 +145,42 @@ static bool map_entry(const struct entry *e, const struct config *cf,
 	       strcmp(e->type == ENTRY_LOCK ? path->lock : path->data, e->path) == 0;
 }
 
+/*
+ * Removes an object under the name's lock file and its own lock. A long
+ * name whose directories are another user's (its owner's: the inventory
+ * lists anything else as foreign) cannot have its lock file made there;
+ * then the object's own lock must do, and an object we cannot open is
+ * left alone, since only the lock file would keep its removal from
+ * overlapping another.
+ */
 static int remove_object(struct entry *e, const struct clean_opts *o,
 			 const struct obj_path *path)
 {
 	struct place pl;
 	struct lock lk;
 	enum verdict v = UNKNOWN;
+	bool locked;
 	int err = 0;
 
 	place_init(&pl, path);
-	if (place_lock(&pl, o->cf->lock_timeout_ms, &lk) < 0) {
+	locked = place_lock(&pl, o->cf->lock_timeout_ms, &lk) == 0;
+	if (!locked && errno != EACCES) {
 		e->action = "failed";
 		e->error = errno;
 		return -1;
 	}
 	if (place_open_data_dir(&pl, false) == 0)
-		v = remove_if_unused(&pl, o->force, o->cf->lock_timeout_ms, &err);
+		v = remove_if_unused(&pl, o->force, locked, o->cf->lock_timeout_ms, &err);
 	else if (errno == ENOENT)
 		v = GONE;
-	place_unlock(&pl, &lk);
+	if (locked) {
+		place_unlock(&pl, &lk);
+	} else {
+		place_close(&pl);
+		/* The shim leaves another user's directories; we tidy them. */
+		if (v == UNUSED && err == 0)
+			(void)remove_hash_dir(path->hash_dir);
+	}
 
 	e->error = err;
 	e->action = v != UNUSED ? "kept" : err ? "failed" : "removed";
@@ -175,22 +216,52 @@ static int remove_lock(struct entry *e, const struct obj_path *path)
 	return 0;
 }
 
+/*
+ * A stale temporary file: removed if its name's lock file is still free
+ * and it is still the file listed. Its directory (a long name's hash
+ * directory, or the root) is opened without following links and must be
+ * root's or the file's owner's. A creator that takes the lock meanwhile
+ * and finds its temporary file gone starts again.
+ */
+static int remove_temp(struct entry *e)
+{
+	const char *leaf = strrchr(e->path, '/') + 1;
+	char *dir_path = strndup(e->path, (size_t)(leaf - e->path));
+	char *lock = inventory_temp_lock(e->path);
+	int dir = dir_path ? open(dir_path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) : -1;
+	struct stat dir_st, st;
+
+	if (dir_path == NULL) {
+		perror("shmclean");
+		exit(1);
+	}
+	e->action = "kept";
+	if (dir < 0 || fstat(dir, &dir_st) < 0 ||
+	    (e->hashed && dir_st.st_uid != 0 && dir_st.st_uid != e->st.st_uid) ||
+	    fstatat(dir, leaf, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    st.st_dev != e->st.st_dev || st.st_ino != e->st.st_ino) {
+		e->note = "changed since the scan";
+	} else if (inventory_lock_held(lock)) {
+		e->note = "held now";
+	} else if (unlinkat(dir, leaf, 0) == 0 || errno == ENOENT) {
+		e->action = "removed";
+		if (e->hashed)
+			(void)remove_hash_dir(dir_path);
+	} else {
+		e->action = "failed";
+		e->error = errno == EPERM ? EACCES : errno;
+	}
+	if (dir >= 0)
+		close(dir);
+	free(dir_path);
+	free(lock);
+	return strcmp(e->action, "failed") == 0 ? -1 : 0;
+}
+
 /* An empty hash directory: remove its empty subdirectories, then it. */
 static int remove_dir(struct entry *e)
 {
-	int fd = open(e->path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-
-	if (fd >= 0) {
-		for (int kind = KIND_SHM; kind <= KIND_SEM; kind++)
-			for (int lock = 0; lock <= 1; lock++) {
-				char sub[PREFIX_LEN + 1];
-
-				path_prefix((enum obj_kind)kind, lock, sub);
-				(void)unlinkat(fd, sub, AT_REMOVEDIR);
-			}
-		close(fd);
-	}
-	if (rmdir(e->path) == 0 || errno == ENOENT) {
+	if (remove_hash_dir(e->path) == 0 || errno == ENOENT) {
 		e->action = "removed";
 		return 0;
 	}
@@ -241,6 +312,8 @@ int clean_entry(struct entry *e, const struct clean_opts *o)
 	}
 	if (e->type == ENTRY_DIR)
 		return remove_dir(e);
+	if (e->type == ENTRY_TEMP)
+		return remove_temp(e);
 	if (!map_entry(e, o->cf, &path)) {
 		e->action = "kept";
 		e->note = "not where the shim would put that name";

@@ -6,6 +6,15 @@
  * name is decoded from its file name and accepted only when its MD5 is the
  * directory's name. Nothing is followed: every file is examined with lstat,
  * and directories are opened with O_NOFOLLOW.
+ *
+ * What the shim would refuse to use is listed as foreign, and never
+ * removed: anything but a regular file, a file with more than one link (a
+ * hard link to a file elsewhere), and a long name's file in a directory
+ * that belongs neither to root nor to the file's owner (that directory's
+ * owner could have put it there). Also listed: a semaphore's temporary
+ * file (.SEMTfoo, in a long name's hash directory just .SEMT), held while
+ * its name's lock file is, and directories left unfinished by a killed
+ * process (.<md5>~, .<md5>~.SHMD, ...).
  */
 #define _GNU_SOURCE
 #include "inventory.h"
@@ -16,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include "md5.h"
@@ -98,23 +108,109 @@ static struct entry *add(struct inventory *inv, enum entry_type type,
 	return e;
 }
 
-/* Adds the file dir/leaf as an object or lock called name. */
-static void add_file(struct inventory *inv, int dir_fd, const char *leaf,
-		     char *path, enum obj_kind kind, bool lock, bool hashed,
-		     char *name)
+/* Adds the file dir/leaf as an entry called name; NULL when it is gone. */
+static struct entry *add_file(struct inventory *inv, int dir_fd, const char *leaf,
+			      char *path, enum obj_kind kind, enum entry_type type,
+			      bool hashed, char *name)
 {
-	struct entry *e = add(inv, lock ? ENTRY_LOCK : ENTRY_OBJECT, kind,
-			      hashed, name, path);
+	struct entry *e = add(inv, type, kind, hashed, name, path);
 
 	if (fstatat(dir_fd, leaf, &e->st, AT_SYMLINK_NOFOLLOW) < 0) {
 		inv->n--; /* gone meanwhile */
 		free(name);
 		free(path);
-		return;
+		return NULL;
 	}
 	e->note = not_regular(e->st.st_mode);
+	if (e->note == NULL && e->st.st_nlink != 1 && type != ENTRY_LOCK)
+		e->note = "more than one link (a hard link to a file elsewhere?)";
 	if (e->note)
 		e->state = STATE_FOREIGN;
+	return e;
+}
+
+/* Whether the open file fd is flock()ed by someone. */
+static bool fd_locked(int fd)
+{
+	bool held = flock(fd, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+
+	if (!held)
+		flock(fd, LOCK_UN);
+	return held;
+}
+
+/* Whether any file in the open directory fd is flock()ed by someone. */
+static bool any_locked(int fd)
+{
+	DIR *dir = fdopendir(fd);
+	struct dirent *d;
+	bool held = false;
+
+	if (dir == NULL) {
+		close(fd);
+		return false;
+	}
+	while (!held && (d = readdir(dir)) != NULL) {
+		int file = openat(dirfd(dir), d->d_name,
+				  O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+
+		if (file >= 0) {
+			struct stat st;
+
+			held = fstat(file, &st) == 0 && S_ISREG(st.st_mode) && fd_locked(file);
+			close(file);
+		}
+	}
+	closedir(dir);
+	return held;
+}
+
+bool inventory_lock_held(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	struct stat st;
+	bool held;
+
+	if (fd < 0)
+		return false;
+	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode))
+		return any_locked(fd);
+	held = fd_locked(fd);
+	close(fd);
+	return held;
+}
+
+char *inventory_temp_lock(const char *temp_path)
+{
+	char *lock = xasprintf2(temp_path, "", "");
+	char *leaf = strrchr(lock, '/');
+
+	leaf = leaf ? leaf + 1 : lock;
+	if (strlen(leaf) >= PREFIX_LEN)
+		leaf[PREFIX_LEN - 1] = 'L';
+	return lock;
+}
+
+/* A temporary file is held while its name's lock file is. */
+static void add_temp(struct inventory *inv, int dir_fd, const char *leaf, char *path,
+		     bool hashed, char *name)
+{
+	struct entry *e = add_file(inv, dir_fd, leaf, path, KIND_SEM, ENTRY_TEMP,
+				   hashed, name);
+
+	if (e && e->state != STATE_FOREIGN) {
+		char *lock = inventory_temp_lock(e->path);
+
+		e->state = inventory_lock_held(lock) ? STATE_HELD : STATE_STALE;
+		free(lock);
+	}
+}
+
+/* ".SEMT": a semaphore's temporary file. */
+static void temp_prefix(char out[PREFIX_LEN + 1])
+{
+	path_prefix(KIND_SEM, false, out);
+	out[PREFIX_LEN - 1] = 'T';
 }
 
 /* Which prefix, if any, the file name starts with. */
@@ -130,20 +226,93 @@ static int prefix_of(const char *file)
 	return -1;
 }
 
-static bool is_hash_dir_name(const char *s)
+/* ".<32 lower-case hex digits>" at s, whatever follows. */
+static bool starts_with_hash(const char *s)
 {
-	if (s[0] != '.' || strlen(s) != MD5_HEX_LEN + 1)
+	if (s[0] != '.' || strlen(s) < MD5_HEX_LEN + 1)
 		return false;
-	for (const char *p = s + 1; *p; p++)
-		if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
+	for (int i = 1; i <= MD5_HEX_LEN; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
 			return false;
 	return true;
 }
 
+static bool is_hash_dir_name(const char *s)
+{
+	return starts_with_hash(s) && s[MD5_HEX_LEN + 1] == '\0';
+}
+
+/* A directory the shim makes before renaming it into place (place.c). */
+static bool is_unfinished_dir_name(const char *s)
+{
+	const char *rest = s + MD5_HEX_LEN + 1;
+
+	if (!starts_with_hash(s) || rest[0] != '~')
+		return false;
+	if (rest[1] == '\0')
+		return true;
+	for (size_t i = 0; i < N_PREFIXES; i++) {
+		char sub[PREFIX_LEN + 1];
+
+		path_prefix(prefixes[i].kind, prefixes[i].lock, sub);
+		if (strcmp(rest + 1, sub) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* An unfinished directory: removable when empty, foreign otherwise. */
+static void add_unfinished_dir(struct inventory *inv, int root_fd, const char *root,
+			       const char *dname)
+{
+	struct entry *e = add_file(inv, root_fd, dname, xasprintf2(root, "/", dname),
+				   KIND_SHM, ENTRY_DIR, true, NULL);
+	int fd;
+
+	if (e == NULL)
+		return;
+	if (!S_ISDIR(e->st.st_mode)) {
+		e->state = STATE_FOREIGN;
+		e->note = not_regular(e->st.st_mode) ? not_regular(e->st.st_mode)
+						       : "not a directory";
+		return;
+	}
+	e->state = STATE_FOREIGN;
+	e->note = "an unfinished directory that is not empty";
+	fd = openat(root_fd, dname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd >= 0) {
+		DIR *dir = fdopendir(fd);
+		struct dirent *d;
+		size_t n = 0;
+
+		if (dir == NULL) {
+			close(fd);
+			return;
+		}
+		while ((d = readdir(dir)) != NULL)
+			n += strcmp(d->d_name, ".") != 0 && strcmp(d->d_name, "..") != 0;
+		closedir(dir);
+		if (n == 0) {
+			e->state = STATE_EMPTY;
+			e->note = "left unfinished by a killed process";
+		}
+	}
+}
+
+/*
+ * Whether a long name's file may be used where it is: each directory on
+ * the way belongs to root or to the file's owner (place.c's rule).
+ */
+static bool owners_agree(uid_t dir, uid_t sub, uid_t file)
+{
+	return (dir == 0 || dir == file) && (sub == 0 || sub == file);
+}
+
 /* Adds the files of one subdirectory (.SHMD, ...) of a hash directory. */
 static size_t scan_sub(struct inventory *inv, int hash_fd, const char *hash_path,
-		       const char *hex, size_t which)
+		       const char *hex, size_t which, uid_t hash_uid)
 {
+	struct stat sub_st;
 	char sub[PREFIX_LEN + 1], dir_path[PATH_MAX];
 	size_t found = 0;
 	struct dirent *d;
@@ -152,7 +321,7 @@ static size_t scan_sub(struct inventory *inv, int hash_fd, const char *hash_path
 
 	path_prefix(prefixes[which].kind, prefixes[which].lock, sub);
 	fd = openat(hash_fd, sub, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0 || (dir = fdopendir(fd)) == NULL) {
+	if (fd < 0 || fstat(fd, &sub_st) < 0 || (dir = fdopendir(fd)) == NULL) {
 		if (fd >= 0)
 			close(fd);
 		return 0;
@@ -167,11 +336,20 @@ static size_t scan_sub(struct inventory *inv, int hash_fd, const char *hash_path
 		found++;
 		add_file(inv, dirfd(dir), d->d_name,
 			 xasprintf2(dir_path, d->d_name, ""), prefixes[which].kind,
-			 prefixes[which].lock, true, xasprintf2("/", d->d_name, ""));
+			 prefixes[which].lock ? ENTRY_LOCK : ENTRY_OBJECT, true,
+			 xasprintf2("/", d->d_name, ""));
+		if (inv->n == before)
+			continue;
+		struct entry *e = &inv->v[inv->n - 1];
+
 		md5_hex(d->d_name, strlen(d->d_name), digest);
-		if (inv->n > before && strcmp(digest, hex) != 0) {
-			inv->v[inv->n - 1].state = STATE_FOREIGN;
-			inv->v[inv->n - 1].note = "its name does not match its hash directory";
+		if (strcmp(digest, hex) != 0) {
+			e->state = STATE_FOREIGN;
+			e->note = "its name does not match its hash directory";
+		} else if (e->state != STATE_FOREIGN &&
+			   !owners_agree(hash_uid, sub_st.st_uid, e->st.st_uid)) {
+			e->state = STATE_FOREIGN;
+			e->note = "in a directory of another user";
 		}
 	}
 	closedir(dir);
@@ -203,10 +381,26 @@ static void scan_hash_dir(struct inventory *inv, int root_fd, const char *root,
 						       : "not a directory";
 		return;
 	}
+	struct stat hash_st;
+
+	if (fstat(dirfd(dir), &hash_st) < 0) {
+		closedir(dir);
+		free(path);
+		return;
+	}
 	for (size_t i = 0; i < N_PREFIXES; i++)
-		found += scan_sub(inv, dirfd(dir), path, dname + 1, i);
+		found += scan_sub(inv, dirfd(dir), path, dname + 1, i, hash_st.st_uid);
 	while ((d = readdir(dir)) != NULL) {
 		bool known = strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0;
+		char temp[PREFIX_LEN + 1];
+
+		temp_prefix(temp);
+		if (strcmp(d->d_name, temp) == 0) {
+			add_temp(inv, dirfd(dir), d->d_name, xasprintf2(path, "/", temp), true,
+				 NULL);
+			found++;
+			continue;
+		}
 
 		for (size_t i = 0; i < N_PREFIXES && !known; i++) {
 			char sub[PREFIX_LEN + 1];
@@ -219,7 +413,7 @@ static void scan_hash_dir(struct inventory *inv, int root_fd, const char *root,
 	if (found == 0 && others == 0) {
 		struct entry *e = add(inv, ENTRY_DIR, KIND_SHM, true, NULL, path);
 
-		fstat(dirfd(dir), &e->st);
+		e->st = hash_st;
 		e->state = STATE_EMPTY;
 	} else {
 		free(path);
@@ -254,16 +448,25 @@ int inventory_scan(struct inventory *inv, const char *root)
 	memset(inv, 0, sizeof *inv);
 	if (dir == NULL)
 		return -1;
+	char temp[PREFIX_LEN + 1];
+
+	temp_prefix(temp);
 	while ((d = readdir(dir)) != NULL) {
 		int which = prefix_of(d->d_name);
 
-		if (which >= 0)
+		if (which >= 0) {
 			add_file(inv, dirfd(dir), d->d_name,
-				 xasprintf2(root, "/", d->d_name),
-				 prefixes[which].kind, prefixes[which].lock, false,
+				 xasprintf2(root, "/", d->d_name), prefixes[which].kind,
+				 prefixes[which].lock ? ENTRY_LOCK : ENTRY_OBJECT, false,
 				 xasprintf2("/", d->d_name + PREFIX_LEN, ""));
-		else if (is_hash_dir_name(d->d_name))
+		} else if (strncmp(d->d_name, temp, PREFIX_LEN) == 0 && d->d_name[PREFIX_LEN]) {
+			add_temp(inv, dirfd(dir), d->d_name, xasprintf2(root, "/", d->d_name),
+				 false, xasprintf2("/", d->d_name + PREFIX_LEN, ""));
+		} else if (is_hash_dir_name(d->d_name)) {
 			scan_hash_dir(inv, dirfd(dir), root, d->d_name);
+		} else if (is_unfinished_dir_name(d->d_name)) {
+			add_unfinished_dir(inv, dirfd(dir), root, d->d_name);
+		}
 	}
 	closedir(dir);
 	if (inv->n)

@@ -13,7 +13,9 @@
 enum entry_type {
 	ENTRY_OBJECT, /* a data file: .SHMDfoo */
 	ENTRY_LOCK,   /* a lock file: .SHMLfoo */
-	ENTRY_DIR,    /* a long names' hash directory with nothing in it */
+	ENTRY_DIR,    /* a long names' hash directory with nothing in it, or
+			 one left unfinished (.<md5>~...) */
+	ENTRY_TEMP,   /* a semaphore's temporary file: .SEMTfoo */
 };
 
 enum entry_state {
@@ -21,8 +23,8 @@ enum entry_state {
 	STATE_ORPHAN,  /* object: nobody has it */
 	STATE_UNKNOWN, /* object: could not tell */
 	STATE_FOREIGN, /* looks like ours but is not a regular file etc. */
-	STATE_HELD,    /* lock: a process holds it */
-	STATE_STALE,   /* lock: free, left by a holder that was killed */
+	STATE_HELD,    /* lock, temporary file: a process holds the lock */
+	STATE_STALE,   /* lock, temporary file: left by a holder that was killed */
 	STATE_EMPTY,   /* directory: empty */
 };
 
@@ -35,7 +37,8 @@ struct entry {
 	enum entry_type type;
 	enum obj_kind kind;
 	bool hashed;          /* in the long-name layout */
-	char *name;           /* the POSIX name, "/foo"; NULL for a directory */
+	char *name;           /* the POSIX name, "/foo"; NULL for a directory
+				 and a long name's temporary file */
 	char *path;           /* the file or directory */
 	struct stat st;       /* lstat of path */
 	enum entry_state state;
@@ -56,6 +59,19 @@ struct inventory {
  * Returns 0, or -1 with errno when root cannot be read.
  */
 int inventory_scan(struct inventory *inv, const char *root);
+
+/*
+ * Whether the lock file at path (or, for a directory, any file in it) is
+ * held by a live process right now.
+ */
+bool inventory_lock_held(const char *path);
+
+/*
+ * The lock file of a temporary file (.SEMTfoo: .SEMLfoo), or, for a long
+ * name's <hash>/.SEMT, the directory of its lock files (<hash>/.SEML).
+ * malloc'd.
+ */
+char *inventory_temp_lock(const char *temp_path);
 
 /* The lock entry of the object inv->v[i], or NULL. */
 const struct entry *inventory_lock_of(const struct inventory *inv, size_t i);

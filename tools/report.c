@@ -30,6 +30,8 @@ static const char *type_label(const struct entry *e)
 		return "dir";
 	if (e->type == ENTRY_LOCK)
 		return e->kind == KIND_SEM ? "sem-lock" : "shm-lock";
+	if (e->type == ENTRY_TEMP)
+		return "sem-temp";
 	return kind_name(e->kind);
 }
 
@@ -145,7 +147,8 @@ static void json_entry(FILE *out, const struct entry *e, time_t now, bool with_a
 	fputs("    {", out);
 	json_field(out, "name", e->name, true);
 	json_field(out, "type", e->type == ENTRY_OBJECT ? "object"
-				: e->type == ENTRY_LOCK ? "lock" : "directory", true);
+				: e->type == ENTRY_LOCK ? "lock"
+				: e->type == ENTRY_TEMP ? "temporary" : "directory", true);
 	json_field(out, "kind", kind_name(e->kind), true);
 	json_field(out, "path", e->path, true);
 	fprintf(out, "\"hashed\": %s, \"size\": %lld, \"uid\": %u, ", e->hashed ? "true" : "false",

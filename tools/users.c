@@ -287,7 +287,8 @@ size_t users_classify(struct inventory *inv)
 	for (size_t i = 0; i < inv->n; i++) {
 		struct entry *e = &inv->v[i];
 
-		if (e->state == STATE_FOREIGN || e->type == ENTRY_DIR)
+		/* Directories and temporary files were judged by the scan. */
+		if (e->state == STATE_FOREIGN || e->type == ENTRY_DIR || e->type == ENTRY_TEMP)
 			continue;
 		e->state = e->type == ENTRY_OBJECT ? object_state(e, uninspectable)
 						   : lock_state(e);
