@@ -302,6 +302,21 @@ static int no_wait_case(void)
 	return tap_failures;
 }
 
+/*
+ * Run as "t_lock huge" with SHMSHIM_LOCK_TIMEOUT_MS=9223372036854775807:
+ * the time-out is capped, so the deadline cannot overflow (UBSan would
+ * stop the -san variant) and a wait still ends when the holder lets go.
+ */
+static int huge_timeout_case(void)
+{
+	pid_t holder = start_holder("huge", 100);
+
+	ok(shm_unlink("/huge") == 0,
+	   "SHMSHIM_LOCK_TIMEOUT_MS=LONG_MAX: shm_unlink waits out a 100 ms holder and works");
+	wait_status(holder);
+	return tap_failures;
+}
+
 int main(int argc, char **argv)
 {
 	self_path = argv[0];
@@ -311,6 +326,8 @@ int main(int argc, char **argv)
 		return timeout_case();
 	if (argc > 1 && strcmp(argv[1], "no-wait") == 0)
 		return no_wait_case();
+	if (argc > 1 && strcmp(argv[1], "huge") == 0)
+		return huge_timeout_case();
 
 	test_killed_holder();
 	test_open_does_not_wait();
@@ -323,6 +340,8 @@ int main(int argc, char **argv)
 	   "SHMSHIM_LOCK_TIMEOUT_MS=300 (see the sub-run above)");
 	ok(run_self("no-wait", "SHMSHIM_LOCK_TIMEOUT_MS", "0", NULL) == 0,
 	   "SHMSHIM_LOCK_TIMEOUT_MS=0 (see the sub-run above)");
+	ok(run_self("huge", "SHMSHIM_LOCK_TIMEOUT_MS", "9223372036854775807", NULL) == 0,
+	   "SHMSHIM_LOCK_TIMEOUT_MS=9223372036854775807 (see the sub-run above)");
 	root_is_empty("at the end");
 	return done_testing();
 }
