@@ -253,9 +253,11 @@ static int open_data(const struct config *cf, struct place *pl, int oflag,
 	struct waiter w;
 
 	wait_start(&w, cf->lock_timeout_ms);
-	if (place_open_data_dir(pl, create) < 0)
-		return errno = errno == ENOENT && create && !place_trusted(pl)
-				       ? EACCES : errno, -1;
+	if (place_open_data_dir(pl, create) < 0) {
+		if (errno == ENOENT && create && !place_trusted(pl))
+			errno = EACCES; /* it would be made in another user's directory */
+		return -1;
+	}
 	create = create && place_trusted(pl);
 	for (int tries = 0; tries < 64; tries++) {
 		int fd;
