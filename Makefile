@@ -133,7 +133,7 @@ check: all $(TEST_BINS)
 	    $(MAKE) --no-print-directory $(B)/tests/fuzz_name; fi
 	@if [ -d /usr/include/boost/interprocess ] && command -v $(CXX) >/dev/null 2>&1; then \
 	    $(MAKE) --no-print-directory $(B)/tests/boost_counter; fi
-	prove -j2 tests/*.t
+	prove -j2 --exec tests/limit tests/*.t
 
 # Benchmarks: the shim against native glibc, in one run (see bench/run).
 $(B)/bench/shmbench: bench/shmbench.c

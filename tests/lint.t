@@ -24,7 +24,7 @@ else
 	skip 1 "clang-tidy is not installed"
 fi
 if command -v shellcheck >/dev/null 2>&1; then
-	out=$(shellcheck -x .ci/run tests/run tests/lib.sh tests/fuzz.t \
+	out=$(shellcheck -x .ci/run tests/run tests/limit tests/lib.sh tests/fuzz.t \
 		tests/lint.t tests/preload.t tests/boost.t tests/man.t \
 		tests/install.t tools/shmshim.in 2>&1)
 	ok $? "shellcheck finds nothing in the shell scripts"
