@@ -14,7 +14,8 @@
  * any file system, a FUSE one whose server never answers among them, so
  * nothing here asks another file system anything: targets are read as
  * paths first, and only those that can be ours are asked for their inode,
- * from what the kernel already has.
+ * from what the kernel already has. Threads can have descriptor tables of
+ * their own; those count too.
  */
 #define _GNU_SOURCE
 #include "users.h"
@@ -200,6 +201,59 @@ static bool visit_fds(const char *dir_path, pid_t pid, visit_fn visit, void *ctx
 	return readable;
 }
 
+/* kcmp's KCMP_FILES (linux/kcmp.h): do two tasks share a descriptor table? */
+#define KERNEL_KCMP_FILES 2
+
+/*
+ * Whether thread tid of process pid shares its descriptor table, as
+ * threads do unless one called unshare(CLONE_FILES). false when the
+ * kernel cannot tell (no kcmp: before Linux 3.5, or built without it), so
+ * that the thread's table is read.
+ */
+static bool shares_table(pid_t pid, pid_t tid)
+{
+#ifdef SYS_kcmp
+	return syscall(SYS_kcmp, pid, tid, KERNEL_KCMP_FILES, 0, 0) == 0;
+#else
+	(void)pid;
+	(void)tid;
+	return false;
+#endif
+}
+
+/*
+ * Visits the descriptor tables of pid's threads that have one of their
+ * own, seen only in /proc/PID/task/TID/fd; false when one cannot be read.
+ * Threads that share the process's table (nearly all) cost one kcmp each,
+ * not a second reading of the table.
+ */
+static bool visit_threads(pid_t pid, visit_fn visit, void *ctx)
+{
+	char path[64];
+	struct dirent *d;
+	bool readable = true;
+	DIR *tasks;
+
+	snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
+	tasks = opendir(path);
+	if (tasks == NULL)
+		return errno == ENOENT;
+	while ((d = readdir(tasks)) != NULL) {
+		pid_t tid;
+
+		if (!is_pid(d->d_name))
+			continue;
+		tid = (pid_t)strtol(d->d_name, NULL, 10);
+		if (tid == pid || shares_table(pid, tid))
+			continue;
+		snprintf(path, sizeof path, "/proc/%d/task/%d/fd", (int)pid, (int)tid);
+		if (!visit_fds(path, pid, visit, ctx))
+			readable = false;
+	}
+	closedir(tasks);
+	return readable;
+}
+
 /*
  * Reads the device and inode of a /proc/PID/maps line:
  * "start-end perms offset major:minor inode [path]", numbers in hex but
@@ -274,8 +328,9 @@ static size_t visit_all(visit_fn visit, void *ctx)
 
 		snprintf(fd_dir, sizeof fd_dir, "/proc/%d/fd", (int)pid);
 		bool fds = visit_fds(fd_dir, pid, visit, ctx);
+		bool threads = visit_threads(pid, visit, ctx);
 		bool maps = visit_maps(pid, visit, ctx);
-		uninspectable += !(fds && maps);
+		uninspectable += !(fds && threads && maps);
 	}
 	closedir(proc);
 	return uninspectable;
