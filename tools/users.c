@@ -9,6 +9,13 @@
  * PID 1 even for root); the kernel then still answers for files we own, or
  * for any file as root: a write lease is granted only when no other open
  * file description of the file exists, descriptor or mapping, anywhere.
+ *
+ * Looking must not wait for anyone. Other users' descriptors can be on
+ * any file system, a FUSE one whose server never answers among them, so
+ * nothing here asks another file system anything: targets are read as
+ * paths first, and only those that can be ours are asked for their inode,
+ * from what the kernel already has. Threads can have descriptor tables of
+ * their own; those count too.
  */
 #define _GNU_SOURCE
 #include "users.h"
@@ -23,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -37,28 +45,213 @@ static bool is_pid(const char *s)
 	return *s != '\0';
 }
 
-/* Visits a process's descriptors; false when they cannot be read. */
-static bool visit_fds(pid_t pid, visit_fn visit, void *ctx)
+/* A leaf that starts like a data file's: ".SHMDfoo", ".SEMDfoo", or the
+ * temporary ".SEMTfoo" (".SEMT" in the long-name layout) that a new
+ * semaphore's creator has open before it links the file into place. */
+static bool is_data_leaf(const char *s)
 {
-	char dir_path[64], link[64 + NAME_MAX + 2];
-	struct dirent *d;
-	DIR *dir;
+	return (strncmp(s, ".SHM", 4) == 0 || strncmp(s, ".SEM", 4) == 0) &&
+	       (s[4] == 'D' || s[4] == 'T');
+}
 
-	snprintf(dir_path, sizeof dir_path, "/proc/%d/fd", (int)pid);
-	dir = opendir(dir_path);
+/* Whether s, up to the next '/', is a long name's directory: "." and the
+ * name's MD5 in lower-case hex (path.c's layout). */
+static bool is_hash_dir(const char *s)
+{
+	if (s[0] != '.')
+		return false;
+	for (size_t i = 1; i <= MD5_HEX_LEN; i++)
+		if (!isdigit((unsigned char)s[i]) && (s[i] < 'a' || s[i] > 'f'))
+			return false;
+	return s[1 + MD5_HEX_LEN] == '/';
+}
+
+/*
+ * Whether a descriptor whose target /proc shows as path can be one of
+ * our objects: <dir>/.SHMDfoo (or .SEMD, .SEMT), or, for a long name,
+ * <dir>/.<md5>/.SHMD/foo (or .SEMD). A deleted file's path ends in
+ * " (deleted)", which changes none of this. Pipes, sockets and the like
+ * ("socket:[1234]") do not start with a slash.
+ *
+ * <dir> is not compared with the root: /proc shows the path as the
+ * holder sees it, so a holder in a container that has the root mounted
+ * elsewhere shows another one, as does a root named through a symbolic
+ * link. This is only a sieve, so that the files of other file systems are
+ * not examined at all; what is ours is decided by device and inode.
+ */
+static bool may_be_object(const char *path)
+{
+	/* What precedes a long name's leaf: "/.<md5>/.SHMD/". */
+	const size_t hashed = 1 + 1 + MD5_HEX_LEN + 1 + PREFIX_LEN + 1;
+	const char *leaf, *sub;
+
+	if (path[0] != '/')
+		return false;
+	leaf = strrchr(path, '/') + 1;
+	if (is_data_leaf(leaf))
+		return true;
+	if ((size_t)(leaf - path) < hashed)
+		return false;
+	sub = leaf - 1 - PREFIX_LEN;
+	return (memcmp(sub, ".SHMD/", PREFIX_LEN + 1) == 0 ||
+		memcmp(sub, ".SEMD/", PREFIX_LEN + 1) == 0) &&
+	       is_hash_dir(leaf - hashed + 1) && leaf[-hashed] == '/';
+}
+
+/*
+ * The kernel's struct statx (linux/stat.h), whose layout is fixed: C
+ * libraries before glibc 2.28 and musl 1.2.5 do not declare it, and we
+ * make the system call ourselves (glibc's statx() would need GLIBC_2.28,
+ * and falls back to fstatat on kernels without statx).
+ */
+struct kernel_statx {
+	uint32_t mask, blksize;
+	uint64_t attributes;
+	uint32_t nlink, uid, gid;
+	uint16_t mode, pad;
+	uint64_t ino, size, blocks, attributes_mask;
+	uint64_t times[8]; /* atime, btime, ctime, mtime */
+	uint32_t rdev_major, rdev_minor, dev_major, dev_minor;
+	uint64_t spare[14];
+};
+_Static_assert(sizeof(struct kernel_statx) == 256, "struct statx is 256 bytes");
+
+#define KERNEL_STATX_INO 0x100U        /* STATX_INO */
+#define KERNEL_AT_STATX_DONT_SYNC 0x4000 /* AT_STATX_DONT_SYNC */
+
+/*
+ * The device and inode of the file that descriptor fd_name (in the
+ * /proc/.../fd directory dir_fd) refers to, without asking the file's
+ * file system. A stat(2) of the link asks it for fresh attributes (FUSE's
+ * getattr, NFS's GETATTR), and waits for as long as its server does not
+ * answer, unkillably: any user who can mount a FUSE file system (or a
+ * dead NFS server) could stop shmclean. statx with AT_STATX_DONT_SYNC
+ * takes the attributes the kernel has, and the device and inode are
+ * always there. Following the link is no path lookup in that file
+ * system: the kernel jumps to the open file's own dentry.
+ */
+static bool fd_file_id(int dir_fd, const char *fd_name, dev_t *dev, ino_t *ino)
+{
+	struct stat st;
+
+#ifdef SYS_statx
+	struct kernel_statx stx;
+
+	if (syscall(SYS_statx, dir_fd, fd_name, KERNEL_AT_STATX_DONT_SYNC,
+		    KERNEL_STATX_INO, &stx) == 0) {
+		*dev = makedev(stx.dev_major, stx.dev_minor);
+		*ino = (ino_t)stx.ino;
+		return true;
+	}
+	/* ENOSYS before Linux 4.11; EPERM from seccomp filters that predate
+	 * statx (older container runtimes). Anything else: closed meanwhile,
+	 * or not ours to look at. */
+	if (errno != ENOSYS && errno != EPERM)
+		return false;
+#endif
+	/* Without statx there is no asking for the inode without the file
+	 * system (nor with a FUSE that predates AT_STATX_DONT_SYNC); the
+	 * sieve in may_be_object keeps this to files named like ours. */
+	if (fstatat(dir_fd, fd_name, &st, 0) < 0)
+		return false;
+	*dev = st.st_dev;
+	*ino = st.st_ino;
+	return true;
+}
+
+/*
+ * Visits the descriptors in dir_path (/proc/PID/fd, or a thread's
+ * /proc/PID/task/TID/fd) as pid's; false when they cannot be read. Each
+ * descriptor's target is read with readlink, which only reports the path
+ * the kernel keeps; only those that can be ours are examined further.
+ */
+static bool visit_fds(const char *dir_path, pid_t pid, visit_fn visit, void *ctx)
+{
+	char target[PATH_MAX];
+	struct dirent *d;
+	bool readable = true;
+	DIR *dir = opendir(dir_path);
+
 	if (dir == NULL)
 		return errno == ENOENT; /* gone is not uninspectable */
 	while ((d = readdir(dir)) != NULL) {
-		struct stat st;
+		ssize_t n;
+		dev_t dev;
+		ino_t ino;
 
 		if (!is_pid(d->d_name))
 			continue;
-		snprintf(link, sizeof link, "%s/%s", dir_path, d->d_name);
-		if (stat(link, &st) == 0)
-			visit(ctx, pid, st.st_dev, st.st_ino);
+		n = readlinkat(dirfd(dir), d->d_name, target, sizeof target - 1);
+		if (n < 0 && (errno == EACCES || errno == EPERM)) {
+			/* The list can be open to us when the targets are not
+			 * (PID 1 here); then none of them are. */
+			readable = false;
+			break;
+		}
+		if (n < 0)
+			continue; /* closed meanwhile */
+		target[n] = '\0';
+		/* A path that filled the buffer may be cut short: examine it. */
+		if ((size_t)n < sizeof target - 1 && !may_be_object(target))
+			continue;
+		if (fd_file_id(dirfd(dir), d->d_name, &dev, &ino))
+			visit(ctx, pid, dev, ino);
 	}
 	closedir(dir);
-	return true;
+	return readable;
+}
+
+/* kcmp's KCMP_FILES (linux/kcmp.h): do two tasks share a descriptor table? */
+#define KERNEL_KCMP_FILES 2
+
+/*
+ * Whether thread tid of process pid shares its descriptor table, as
+ * threads do unless one called unshare(CLONE_FILES). false when the
+ * kernel cannot tell (no kcmp: before Linux 3.5, or built without it), so
+ * that the thread's table is read.
+ */
+static bool shares_table(pid_t pid, pid_t tid)
+{
+#ifdef SYS_kcmp
+	return syscall(SYS_kcmp, pid, tid, KERNEL_KCMP_FILES, 0, 0) == 0;
+#else
+	(void)pid;
+	(void)tid;
+	return false;
+#endif
+}
+
+/*
+ * Visits the descriptor tables of pid's threads that have one of their
+ * own, seen only in /proc/PID/task/TID/fd; false when one cannot be read.
+ * Threads that share the process's table (nearly all) cost one kcmp each,
+ * not a second reading of the table.
+ */
+static bool visit_threads(pid_t pid, visit_fn visit, void *ctx)
+{
+	char path[64];
+	struct dirent *d;
+	bool readable = true;
+	DIR *tasks;
+
+	snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
+	tasks = opendir(path);
+	if (tasks == NULL)
+		return errno == ENOENT;
+	while ((d = readdir(tasks)) != NULL) {
+		pid_t tid;
+
+		if (!is_pid(d->d_name))
+			continue;
+		tid = (pid_t)strtol(d->d_name, NULL, 10);
+		if (tid == pid || shares_table(pid, tid))
+			continue;
+		snprintf(path, sizeof path, "/proc/%d/task/%d/fd", (int)pid, (int)tid);
+		if (!visit_fds(path, pid, visit, ctx))
+			readable = false;
+	}
+	closedir(tasks);
+	return readable;
 }
 
 /*
@@ -131,9 +324,13 @@ static size_t visit_all(visit_fn visit, void *ctx)
 		pid = (pid_t)strtol(d->d_name, NULL, 10);
 		if (pid == self)
 			continue;
-		bool fds = visit_fds(pid, visit, ctx);
+		char fd_dir[64];
+
+		snprintf(fd_dir, sizeof fd_dir, "/proc/%d/fd", (int)pid);
+		bool fds = visit_fds(fd_dir, pid, visit, ctx);
+		bool threads = visit_threads(pid, visit, ctx);
 		bool maps = visit_maps(pid, visit, ctx);
-		uninspectable += !(fds && maps);
+		uninspectable += !(fds && threads && maps);
 	}
 	closedir(proc);
 	return uninspectable;

@@ -1,0 +1,187 @@
+#!/usr/bin/python3
+"""shmclean is not held up by a file system that stops answering.
+
+Another process keeps files open on a FUSE file system whose server then
+answers nothing (tests/stallfs.py): a stat(2) of such a file waits for as
+long as the server is silent, and cannot even be killed. shmclean looks at
+every descriptor of every process; it must tell which ones are its objects
+without asking that file system, finish, and still name the real users.
+The FUSE mount is named like an object (.SHMDevil) and serves names like
+objects', so that a filter on names alone cannot skip it."""
+import ctypes
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from taplib import ok, skip_all, done, public_copies  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TOP = os.path.dirname(HERE)
+LIB = os.path.join(TOP, "build", "libshmshim.so")
+TOOL = os.path.join(TOP, "build", "tests", "shm_tool")
+CLEAN = os.path.join(TOP, "build", "shmclean")
+STALLFS = os.path.join(HERE, "stallfs.py")
+LIMIT = 20  # seconds; a run takes well under one
+started = []  # processes this test started, ended by PID
+
+# Opens the mount's root directory and three files on it, names like
+# objects' and not, then holds them until standard input closes.
+FUSE_HOLDER = """
+import os, sys
+mnt = sys.argv[1]
+fds = [os.open(mnt, os.O_RDONLY | os.O_DIRECTORY)]
+for leaf in (".SHMDinner", "plain", "." + "0" * 32 + "/.SHMD/x"):
+    fds.append(os.open(os.path.join(mnt, leaf), os.O_RDONLY))
+print("ready", flush=True)
+sys.stdin.read()
+"""
+
+
+def demote_to(user):
+    import pwd
+    try:
+        pw = pwd.getpwnam(user)
+    except KeyError:
+        return None
+
+    def demote():
+        os.setgroups([])
+        os.setgid(pw.pw_gid)
+        os.setuid(pw.pw_uid)
+    return demote
+
+
+def start(argv, env=None, preexec_fn=None):
+    """Starts a process that prints "ready" once it holds what it holds."""
+    p = subprocess.Popen(argv, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True, preexec_fn=preexec_fn)
+    started.append(p)
+    line = p.stdout.readline().strip()
+    if line != "ready":
+        p.wait(30)
+        raise RuntimeError("%s did not start: %r %s" % (argv, line, p.stderr.read()))
+    return p
+
+
+def shmclean(root, *args):
+    """Runs shmclean; (exit status, stdout) or None when it did not finish
+    within LIMIT seconds. A process waiting for a FUSE server cannot be
+    killed: it is left in `started`, to be ended once the server is."""
+    env = dict(os.environ, SHMSHIM_DIR=root)
+    env.pop("LD_PRELOAD", None)
+    p = subprocess.Popen([CLEAN] + list(args), env=env, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    started.append(p)
+    try:
+        out, _ = p.communicate(timeout=LIMIT)
+    except subprocess.TimeoutExpired:
+        return None
+    return p.returncode, out
+
+
+def unmount(mnt):
+    """Unmounts mnt, lazily if it is still busy; whether it is gone."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    mnt_detach = 2
+    if libc.umount2(os.fsencode(mnt), 0) != 0:
+        libc.umount2(os.fsencode(mnt), mnt_detach)
+    with open("/proc/self/mountinfo") as f:
+        return not any(line.split()[4] == mnt for line in f)
+
+
+def stalled_server_log(log):
+    with open(log) as f:
+        return f.read().strip() or "(the server was asked nothing)"
+
+
+def run(base):
+    root = os.path.join(base, "root")
+    mnt = os.path.join(base, ".SHMDevil")
+    freeze, log = os.path.join(base, "freeze"), os.path.join(base, "log")
+    os.mkdir(root)
+    os.chmod(root, 0o1777)
+    os.mkdir(mnt)
+
+    try:
+        start([sys.executable, STALLFS, mnt, freeze, log])
+    except RuntimeError as e:
+        if any(why in str(e) for why in ("Operation not permitted", "Permission denied",
+                                         "No such device")):
+            skip_all("cannot mount a FUSE file system here: %s" % str(e).splitlines()[-1])
+        raise
+    env = dict(os.environ, LD_PRELOAD=LIB, SHMSHIM_DIR=root)
+    real = start([TOOL, "hold", "/real"], env=env)
+    fuse_user = start([sys.executable, "-c", FUSE_HOLDER, mnt], preexec_fn=demote_to("nobody"))
+    ok(subprocess.run([TOOL, "create", "/dead"], env=env).returncode == 0,
+       "an orphan /dead beside /real, held by a process; another process (as nobody if "
+       "there is one) holds a directory and three files on a FUSE mount")
+
+    open(freeze, "w").close()
+    probe = subprocess.Popen([sys.executable, "-c", "import os, sys; os.stat(sys.argv[1])",
+                              os.path.join(mnt, "plain")], stderr=subprocess.DEVNULL)
+    started.append(probe)
+    try:
+        probe.wait(2)
+        stalled = False
+    except subprocess.TimeoutExpired:
+        stalled = True
+    ok(stalled, "the FUSE server no longer answers: a stat of a file on it does not return")
+
+    began = time.monotonic()
+    r = shmclean(root, "-l", "--json")
+    took = time.monotonic() - began
+    ok(r is not None and r[0] == 0,
+       "shmclean -l finishes within %d s (took %.1f s)" % (LIMIT, took),
+       None if r else "requests left unanswered:\n" + stalled_server_log(log))
+    entries = {e["name"]: e for e in json.loads(r[1])["entries"]} if r else {}
+    e = entries.get("/real", {})
+    ok(e.get("state") == "in-use" and [u["pid"] for u in e["users"]] == [real.pid],
+       "... and lists /real as in use by its holder, and by nobody else", e)
+    e = entries.get("/dead", {})
+    ok(e.get("state") == "orphan" and e["users"] == [], "... and /dead as an orphan", e)
+    ok(all(u["pid"] != fuse_user.pid for e in entries.values() for u in e.get("users", [])),
+       "... and the holder of the FUSE files is no object's user")
+
+    r = shmclean(root) if r else None
+    ok(r is not None and r[0] == 0 and "removed shm /dead" in r[1] and "/real" not in r[1],
+       "shmclean (cleaning, which checks each object again) finishes too, removes the "
+       "orphan and keeps /real", r[1] if r else "did not finish")
+    ok(sorted(os.listdir(root)) == [".SHMDreal"] if r else False, "... only /real is left")
+
+
+def main():
+    global LIB, TOOL, CLEAN
+    if os.getuid() != 0:
+        skip_all("needs root to mount a FUSE file system")
+    if not os.path.exists("/dev/fuse"):
+        skip_all("/dev/fuse is missing (no FUSE in this kernel or container)")
+    for path in (LIB, TOOL, CLEAN):
+        if not os.path.exists(path):
+            skip_all("%s is not built" % path)
+    LIB, TOOL, CLEAN = public_copies(LIB, TOOL, CLEAN)
+    base = tempfile.mkdtemp(prefix="shmshim-fuse.")
+    os.chmod(base, 0o755)
+    try:
+        run(base)
+    finally:
+        # The server first (it was started first): its end aborts the
+        # connection, and every request still waiting fails at once, so
+        # that the rest can be ended.
+        for p in started:
+            if p.poll() is None:
+                p.send_signal(signal.SIGKILL)
+                p.wait(30)
+        if unmount(os.path.join(base, ".SHMDevil")):
+            shutil.rmtree(base, ignore_errors=True)
+        else:
+            print("# could not unmount %s/.SHMDevil; left it" % base)
+    return done()
+
+
+sys.exit(main())
