@@ -24,7 +24,7 @@ API_TESTS   = t_shm t_lock t_race t_fail t_users t_sem t_hostile
 HELPERS     = symver_open shm_tool
 
 VERSION  = 0.1.0
-TOOL_SRC = tools/clean.c tools/inventory.c tools/report.c tools/shmclean.c tools/users.c
+TOOL_SRC = tools/clean.c tools/inventory.c tools/nosync.c tools/report.c tools/shmclean.c tools/users.c
 # shmclean is built from the shim's own sources (not its public API), so the
 # name rules, the layout and the lock protocol exist once.
 TOOL_SHIM_OBJ = $(filter-out $(B)/obj/api.o $(B)/obj/notice.o $(B)/obj/shm.o $(B)/obj/sem.o $(B)/obj/semreg.o,$(SHIM_OBJ))

@@ -85,14 +85,20 @@ def shmclean(root, *args):
     return p.returncode, out
 
 
+def mounted(mnt):
+    """Whether mnt is a mount point, from mountinfo: a stat of the frozen
+    mount would wait."""
+    with open("/proc/self/mountinfo") as f:
+        return any(line.split()[4] == mnt for line in f)
+
+
 def unmount(mnt):
     """Unmounts mnt, lazily if it is still busy; whether it is gone."""
     libc = ctypes.CDLL(None, use_errno=True)
     mnt_detach = 2
     if libc.umount2(os.fsencode(mnt), 0) != 0:
         libc.umount2(os.fsencode(mnt), mnt_detach)
-    with open("/proc/self/mountinfo") as f:
-        return not any(line.split()[4] == mnt for line in f)
+    return not mounted(mnt)
 
 
 def stalled_server_log(log):
@@ -153,6 +159,19 @@ def run(base):
        "shmclean (cleaning, which checks each object again) finishes too, removes the "
        "orphan and keeps /real", r[1] if r else "did not finish")
     ok(sorted(os.listdir(root)) == [".SHMDreal"] if r else False, "... only /real is left")
+
+    # The frozen mount itself in the root, named like an object.
+    r = shmclean(base, "-l", "--json")
+    ok(r is not None and r[0] == 0,
+       "shmclean -l of a root that holds the frozen mount point (.SHMDevil) finishes",
+       None if r else "requests left unanswered:\n" + stalled_server_log(log))
+    entries = {e["name"]: e for e in json.loads(r[1])["entries"]} if r else {}
+    e = entries.get("/evil", {})
+    ok(e.get("state") == "foreign" and "another file system" in (e.get("note") or ""),
+       "... and lists it as foreign, on another file system", e)
+    r = shmclean(base, "--force") if r else None
+    ok(r is not None and r[0] == 0 and mounted(mnt),
+       "cleaning that root finishes too, and leaves the mount alone")
 
 
 def main():

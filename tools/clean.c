@@ -241,7 +241,7 @@ static int remove_temp(struct entry *e)
 	    fstatat(dir, leaf, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
 	    st.st_dev != e->st.st_dev || st.st_ino != e->st.st_ino) {
 		e->note = "changed since the scan";
-	} else if (inventory_lock_held(lock)) {
+	} else if (inventory_lock_held(lock, e->st.st_dev)) {
 		e->note = "held now";
 	} else if (unlinkat(dir, leaf, 0) == 0 || errno == ENOENT) {
 		e->action = "removed";

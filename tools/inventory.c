@@ -15,6 +15,10 @@
  * file (.SEMTfoo, in a long name's hash directory just .SEMT), held while
  * its name's lock file is, and directories left unfinished by a killed
  * process (.<md5>~, .<md5>~.SHMD, ...).
+ *
+ * Nothing another user controls may make us wait: everything is looked at
+ * with stat_nosync, and anything on another file system than the root (a
+ * FUSE mount whose server never answers, say) is foreign and never opened.
  */
 #define _GNU_SOURCE
 #include "inventory.h"
@@ -29,6 +33,7 @@
 #include <unistd.h>
 
 #include "md5.h"
+#include "nosync.h"
 
 static const struct {
 	enum obj_kind kind;
@@ -115,13 +120,14 @@ static struct entry *add_file(struct inventory *inv, int dir_fd, const char *lea
 {
 	struct entry *e = add(inv, type, kind, hashed, name, path);
 
-	if (fstatat(dir_fd, leaf, &e->st, AT_SYMLINK_NOFOLLOW) < 0) {
+	if (stat_nosync(dir_fd, leaf, &e->st, AT_SYMLINK_NOFOLLOW) < 0) {
 		inv->n--; /* gone meanwhile */
 		free(name);
 		free(path);
 		return NULL;
 	}
-	e->note = not_regular(e->st.st_mode);
+	e->note = e->st.st_dev != inv->dev ? "on another file system (a mount point)"
+					   : not_regular(e->st.st_mode);
 	if (e->note == NULL && e->st.st_nlink != 1 && type != ENTRY_LOCK)
 		e->note = "more than one link (a hard link to a file elsewhere?)";
 	if (e->note)
@@ -139,8 +145,22 @@ static bool fd_locked(int fd)
 	return held;
 }
 
+/*
+ * Opens dir_fd/name for flock, if it is a regular file on the file system
+ * dev (see the top of the file); -1 otherwise.
+ */
+static int open_lock_here(int dir_fd, const char *name, dev_t dev)
+{
+	struct stat st;
+
+	if (stat_nosync(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    !S_ISREG(st.st_mode) || st.st_dev != dev)
+		return -1;
+	return openat(dir_fd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+}
+
 /* Whether any file in the open directory fd is flock()ed by someone. */
-static bool any_locked(int fd)
+static bool any_locked(int fd, dev_t dev)
 {
 	DIR *dir = fdopendir(fd);
 	struct dirent *d;
@@ -151,13 +171,10 @@ static bool any_locked(int fd)
 		return false;
 	}
 	while (!held && (d = readdir(dir)) != NULL) {
-		int file = openat(dirfd(dir), d->d_name,
-				  O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+		int file = open_lock_here(dirfd(dir), d->d_name, dev);
 
 		if (file >= 0) {
-			struct stat st;
-
-			held = fstat(file, &st) == 0 && S_ISREG(st.st_mode) && fd_locked(file);
+			held = fd_locked(file);
 			close(file);
 		}
 	}
@@ -165,16 +182,21 @@ static bool any_locked(int fd)
 	return held;
 }
 
-bool inventory_lock_held(const char *path)
+bool inventory_lock_held(const char *path, dev_t dev)
 {
-	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	struct stat st;
 	bool held;
+	int fd;
 
+	if (stat_nosync(AT_FDCWD, path, &st, AT_SYMLINK_NOFOLLOW) < 0 || st.st_dev != dev)
+		return false;
+	if (S_ISDIR(st.st_mode)) {
+		fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		return fd >= 0 && any_locked(fd, dev);
+	}
+	fd = open_lock_here(AT_FDCWD, path, dev);
 	if (fd < 0)
 		return false;
-	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode))
-		return any_locked(fd);
 	held = fd_locked(fd);
 	close(fd);
 	return held;
@@ -201,9 +223,55 @@ static void add_temp(struct inventory *inv, int dir_fd, const char *leaf, char *
 	if (e && e->state != STATE_FOREIGN) {
 		char *lock = inventory_temp_lock(e->path);
 
-		e->state = inventory_lock_held(lock) ? STATE_HELD : STATE_STALE;
+		e->state = inventory_lock_held(lock, inv->dev) ? STATE_HELD : STATE_STALE;
 		free(lock);
 	}
+}
+
+/*
+ * Opens the directory dir_fd/name if it is one, on the root's file system
+ * (see the top of the file), storing its status in *st. NULL otherwise,
+ * with *why saying what is there instead (NULL: nothing, now).
+ */
+static DIR *open_dir_here(const struct inventory *inv, int dir_fd, const char *name,
+			  struct stat *st, const char **why)
+{
+	struct stat again;
+	DIR *dir;
+	int fd;
+
+	*why = NULL;
+	if (stat_nosync(dir_fd, name, st, AT_SYMLINK_NOFOLLOW) < 0)
+		return NULL;
+	*why = not_regular(st->st_mode);
+	if (st->st_dev != inv->dev)
+		*why = "on another file system (a mount point)";
+	else if (!S_ISDIR(st->st_mode))
+		*why = *why ? *why : "not a directory";
+	else
+		*why = NULL;
+	if (*why)
+		return NULL;
+	fd = openat(dir_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &again) < 0 || again.st_dev != st->st_dev ||
+	    again.st_ino != st->st_ino || (dir = fdopendir(fd)) == NULL) {
+		*why = "changed while we looked";
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	return dir;
+}
+
+/* Adds a foreign directory entry for what is at path instead of one. */
+static void add_not_dir(struct inventory *inv, char *path, const struct stat *st,
+			const char *why)
+{
+	struct entry *e = add(inv, ENTRY_DIR, KIND_SHM, true, NULL, path);
+
+	e->st = *st;
+	e->state = STATE_FOREIGN;
+	e->note = why;
 }
 
 /* ".SEMT": a semaphore's temporary file. */
@@ -265,38 +333,29 @@ static bool is_unfinished_dir_name(const char *s)
 static void add_unfinished_dir(struct inventory *inv, int root_fd, const char *root,
 			       const char *dname)
 {
-	struct entry *e = add_file(inv, root_fd, dname, xasprintf2(root, "/", dname),
-				   KIND_SHM, ENTRY_DIR, true, NULL);
-	int fd;
+	char *path = xasprintf2(root, "/", dname);
+	const char *why;
+	struct stat st;
+	struct dirent *d;
+	size_t n = 0;
+	DIR *dir = open_dir_here(inv, root_fd, dname, &st, &why);
 
-	if (e == NULL)
-		return;
-	if (!S_ISDIR(e->st.st_mode)) {
-		e->state = STATE_FOREIGN;
-		e->note = not_regular(e->st.st_mode) ? not_regular(e->st.st_mode)
-						       : "not a directory";
+	if (dir == NULL) {
+		if (why)
+			add_not_dir(inv, path, &st, why);
+		else
+			free(path);
 		return;
 	}
-	e->state = STATE_FOREIGN;
-	e->note = "an unfinished directory that is not empty";
-	fd = openat(root_fd, dname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd >= 0) {
-		DIR *dir = fdopendir(fd);
-		struct dirent *d;
-		size_t n = 0;
+	while ((d = readdir(dir)) != NULL)
+		n += strcmp(d->d_name, ".") != 0 && strcmp(d->d_name, "..") != 0;
+	closedir(dir);
+	struct entry *e = add(inv, ENTRY_DIR, KIND_SHM, true, NULL, path);
 
-		if (dir == NULL) {
-			close(fd);
-			return;
-		}
-		while ((d = readdir(dir)) != NULL)
-			n += strcmp(d->d_name, ".") != 0 && strcmp(d->d_name, "..") != 0;
-		closedir(dir);
-		if (n == 0) {
-			e->state = STATE_EMPTY;
-			e->note = "left unfinished by a killed process";
-		}
-	}
+	e->st = st;
+	e->state = n ? STATE_FOREIGN : STATE_EMPTY;
+	e->note = n ? "an unfinished directory that is not empty"
+		    : "left unfinished by a killed process";
 }
 
 /*
@@ -312,21 +371,23 @@ static bool owners_agree(uid_t dir, uid_t sub, uid_t file)
 static size_t scan_sub(struct inventory *inv, int hash_fd, const char *hash_path,
 		       const char *hex, size_t which, uid_t hash_uid)
 {
-	struct stat sub_st;
 	char sub[PREFIX_LEN + 1], dir_path[PATH_MAX];
+	struct stat sub_st;
 	size_t found = 0;
 	struct dirent *d;
+	const char *why;
 	DIR *dir;
-	int fd;
 
 	path_prefix(prefixes[which].kind, prefixes[which].lock, sub);
-	fd = openat(hash_fd, sub, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &sub_st) < 0 || (dir = fdopendir(fd)) == NULL) {
-		if (fd >= 0)
-			close(fd);
-		return 0;
-	}
 	snprintf(dir_path, sizeof dir_path, "%s/%s/", hash_path, sub);
+	dir = open_dir_here(inv, hash_fd, sub, &sub_st, &why);
+	if (dir == NULL) {
+		if (why == NULL)
+			return 0;
+		dir_path[strlen(dir_path) - 1] = '\0';
+		add_not_dir(inv, xasprintf2(dir_path, "", ""), &sub_st, why);
+		return 1;
+	}
 	while ((d = readdir(dir)) != NULL) {
 		char digest[MD5_HEX_LEN + 1];
 		size_t before = inv->n;
@@ -361,31 +422,17 @@ static void scan_hash_dir(struct inventory *inv, int root_fd, const char *root,
 {
 	char *path = xasprintf2(root, "/", dname);
 	size_t found = 0, others = 0;
-	struct dirent *d;
-	DIR *dir;
-	int fd = openat(root_fd, dname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-
-	if (fd < 0 || (dir = fdopendir(fd)) == NULL) {
-		/* A link or a file with a hash directory's name. */
-		struct entry *e = add(inv, ENTRY_DIR, KIND_SHM, true, NULL, path);
-
-		if (fd >= 0)
-			close(fd);
-		if (fstatat(root_fd, dname, &e->st, AT_SYMLINK_NOFOLLOW) < 0) {
-			inv->n--;
-			free(path);
-			return;
-		}
-		e->state = STATE_FOREIGN;
-		e->note = not_regular(e->st.st_mode) ? not_regular(e->st.st_mode)
-						       : "not a directory";
-		return;
-	}
 	struct stat hash_st;
+	struct dirent *d;
+	const char *why;
+	DIR *dir = open_dir_here(inv, root_fd, dname, &hash_st, &why);
 
-	if (fstat(dirfd(dir), &hash_st) < 0) {
-		closedir(dir);
-		free(path);
+	if (dir == NULL) {
+		/* A link, a file, a mount point with a hash directory's name. */
+		if (why)
+			add_not_dir(inv, path, &hash_st, why);
+		else
+			free(path);
 		return;
 	}
 	for (size_t i = 0; i < N_PREFIXES; i++)
@@ -445,9 +492,16 @@ int inventory_scan(struct inventory *inv, const char *root)
 	DIR *dir = opendir(dir_name);
 	struct dirent *d;
 
+	struct stat root_st;
+
 	memset(inv, 0, sizeof *inv);
 	if (dir == NULL)
 		return -1;
+	if (fstat(dirfd(dir), &root_st) < 0) {
+		closedir(dir);
+		return -1;
+	}
+	inv->dev = root_st.st_dev;
 	char temp[PREFIX_LEN + 1];
 
 	temp_prefix(temp);

@@ -52,6 +52,7 @@ struct entry {
 struct inventory {
 	struct entry *v;
 	size_t n, cap;
+	dev_t dev; /* the root's file system */
 };
 
 /*
@@ -62,9 +63,10 @@ int inventory_scan(struct inventory *inv, const char *root);
 
 /*
  * Whether the lock file at path (or, for a directory, any file in it) is
- * held by a live process right now.
+ * held by a live process right now. Only files on the file system dev
+ * are looked at.
  */
-bool inventory_lock_held(const char *path);
+bool inventory_lock_held(const char *path, dev_t dev);
 
 /*
  * The lock file of a temporary file (.SEMTfoo: .SEMLfoo), or, for a long

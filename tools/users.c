@@ -19,6 +19,7 @@
  */
 #define _GNU_SOURCE
 #include "users.h"
+#include "nosync.h"
 
 #include <ctype.h>
 #include <limits.h>
@@ -99,27 +100,6 @@ static bool may_be_object(const char *path)
 }
 
 /*
- * The kernel's struct statx (linux/stat.h), whose layout is fixed: C
- * libraries before glibc 2.28 and musl 1.2.5 do not declare it, and we
- * make the system call ourselves (glibc's statx() would need GLIBC_2.28,
- * and falls back to fstatat on kernels without statx).
- */
-struct kernel_statx {
-	uint32_t mask, blksize;
-	uint64_t attributes;
-	uint32_t nlink, uid, gid;
-	uint16_t mode, pad;
-	uint64_t ino, size, blocks, attributes_mask;
-	uint64_t times[8]; /* atime, btime, ctime, mtime */
-	uint32_t rdev_major, rdev_minor, dev_major, dev_minor;
-	uint64_t spare[14];
-};
-_Static_assert(sizeof(struct kernel_statx) == 256, "struct statx is 256 bytes");
-
-#define KERNEL_STATX_INO 0x100U        /* STATX_INO */
-#define KERNEL_AT_STATX_DONT_SYNC 0x4000 /* AT_STATX_DONT_SYNC */
-
-/*
  * The device and inode of the file that descriptor fd_name (in the
  * /proc/.../fd directory dir_fd) refers to, without asking the file's
  * file system. A stat(2) of the link asks it for fresh attributes (FUSE's
@@ -134,25 +114,9 @@ static bool fd_file_id(int dir_fd, const char *fd_name, dev_t *dev, ino_t *ino)
 {
 	struct stat st;
 
-#ifdef SYS_statx
-	struct kernel_statx stx;
-
-	if (syscall(SYS_statx, dir_fd, fd_name, KERNEL_AT_STATX_DONT_SYNC,
-		    KERNEL_STATX_INO, &stx) == 0) {
-		*dev = makedev(stx.dev_major, stx.dev_minor);
-		*ino = (ino_t)stx.ino;
-		return true;
-	}
-	/* ENOSYS before Linux 4.11; EPERM from seccomp filters that predate
-	 * statx (older container runtimes). Anything else: closed meanwhile,
-	 * or not ours to look at. */
-	if (errno != ENOSYS && errno != EPERM)
-		return false;
-#endif
-	/* Without statx there is no asking for the inode without the file
-	 * system (nor with a FUSE that predates AT_STATX_DONT_SYNC); the
-	 * sieve in may_be_object keeps this to files named like ours. */
-	if (fstatat(dir_fd, fd_name, &st, 0) < 0)
+	/* Without statx (see nosync.c) this can still wait, but the sieve in
+	 * may_be_object keeps that to files named like ours. */
+	if (stat_nosync(dir_fd, fd_name, &st, 0) < 0)
 		return false;
 	*dev = st.st_dev;
 	*ino = st.st_ino;
