@@ -25,8 +25,7 @@
 
 struct kernel_statx_time {
 	int64_t sec;
-	uint32_t nsec;
-	int32_t pad;
+	uint32_t nsec[2]; /* the nanoseconds, and padding */
 };
 
 /* The kernel's struct statx (linux/stat.h), whose layout is fixed. */
@@ -47,7 +46,7 @@ _Static_assert(sizeof(struct kernel_statx) == 256, "struct statx is 256 bytes");
 
 static struct timespec to_timespec(const struct kernel_statx_time *t)
 {
-	struct timespec ts = { (time_t)t->sec, (long)t->nsec };
+	struct timespec ts = { (time_t)t->sec, (long)t->nsec[0] };
 
 	return ts;
 }
