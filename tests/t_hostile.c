@@ -458,6 +458,49 @@ static void test_temp_name(const char *victim)
 	empty_root();
 }
 
+/*
+ * Symbolic links planted where a long name's directories go are never
+ * followed: not at the hash directory, nor at any of its subdirectories,
+ * for shared memory or semaphores, by open, create or unlink.
+ */
+static void test_links_on_the_way(void)
+{
+	static const char *const subs[] = { "", ".SHMD", ".SHML", ".SEMD", ".SEML" };
+	/* How many of the six calls below work: those that do not go there. */
+	const int work[] = { 0, 3, 6, 3, sem_create_locks() ? 3 : 6 };
+	char outside[PATH_MAX], bait[PATH_MAX];
+
+	snprintf(outside, sizeof outside, "%s.outside", test_root());
+	for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++) {
+		int calls = 0, fd;
+
+		/* The link's target holds what the shim would look for there. */
+		if (mkdir(outside, 0777) < 0)
+			bail("outside");
+		snprintf(bait, sizeof bait, "%s/%s", outside, long_name + 1);
+		plant_file(bait, "root", 0666, "bait");
+		if (*subs[i])
+			plant_dir(in_hash(p1, "", false), "root");
+		if (symlink(outside, in_hash(p1, subs[i], false)) < 0)
+			bail("symlink");
+		calls += call_as("root", "shm_open", long_name, O_RDWR | O_CREAT, "written") == 0;
+		calls += call_as("root", "shm_open", long_name, O_RDWR, "written") == 0;
+		calls += call_as("root", "shm_unlink", long_name, 0, NULL) == 0;
+		calls += call_as("root", "sem_open", long_name, O_CREAT, "post") == 0;
+		calls += call_as("root", "sem_open", long_name, 0, "post") == 0;
+		calls += call_as("root", "sem_unlink", long_name, 0, NULL) == 0;
+		fd = count_entries(outside);
+		if (!ok(holds(bait, "bait") && fd == 1 && calls == work[i],
+			"a symbolic link at %s%s%s: nothing followed it (%d of 6 calls worked, "
+			"want %d: those that do not go there; the target holds %d entries)",
+			hash_dir, *subs[i] ? "/" : "", subs[i], calls, work[i], fd))
+			list_entries(outside);
+		unlink(bait);
+		rmdir(outside);
+		empty_root();
+	}
+}
+
 int main(int argc, char **argv)
 {
 	self_path = argv[0];
@@ -476,6 +519,7 @@ int main(int argc, char **argv)
 	}
 	test_protected_regular();
 	test_dir_modes();
+	test_links_on_the_way();
 	root_is_empty("at the end");
 	return done_testing();
 }
