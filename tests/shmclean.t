@@ -288,7 +288,7 @@ def test_semaphores(root):
 
 def test_other_users(root):
     if os.getuid() != 0:
-        skip(5, "needs root to run processes as nobody and daemon")
+        skip(12, "needs root to run processes as nobody and daemon")
         return
     ok(tool(root, "create", "/theirs", user="daemon").returncode == 0,
        "daemon creates /theirs")
@@ -316,6 +316,27 @@ def test_other_users(root):
     ok(os.path.exists(os.path.join(root, ".SHMDtheirs")), "... and even --force keeps it")
     release(h)
     shmclean(root, "-q")
+
+    # An orphan of daemon's that daemon may write but not read (0200): it
+    # cannot lease it, nor look into root's processes, so cannot tell.
+    ok(tool(root, "create", "/w0200", user="daemon").returncode == 0, "daemon creates /w0200")
+    path = os.path.join(root, ".SHMDw0200")
+    os.chmod(path, 0o200)
+    e = obj(root, "/w0200", user="daemon") or {}
+    ok(e.get("state") == "unknown", "mode 0200, seen by daemon: unknown", e)
+    r = shmclean(root, "-n", user="daemon")
+    ok(r.returncode == 0 and "/w0200" not in r.stdout,
+       "shmclean -n as daemon does not offer to remove it", r.stdout)
+    r = shmclean(root, user="daemon")
+    ok(r.returncode == 0 and os.path.exists(path) and "/w0200" not in r.stdout,
+       "a plain run as daemon keeps it, and says nothing of it", r.stdout)
+    r = shmclean(root, "-v", user="daemon")
+    ok("kept shm /w0200 (unknown" in r.stdout, "-v says it was kept as unknown", r.stdout)
+    r = shmclean(root, "-n", "--force", user="daemon")
+    ok("would remove shm /w0200 (unknown" in r.stdout, "with --force, -n offers to", r.stdout)
+    r = shmclean(root, "--force", user="daemon")
+    ok(r.returncode == 0 and not os.path.exists(path), "... and --force removes it",
+       r.stdout + r.stderr)
 
 
 def entry_at(root, path):
