@@ -36,7 +36,7 @@ MANDIR  ?= $(PREFIX)/share/man
 MAN1     = man/shmshim.1 man/shmclean.1
 MAN7     = man/shmshim.7
 
-.PHONY: all check clean bench install uninstall FORCE
+.PHONY: all check check-build mutants clean bench install uninstall FORCE
 all: $(B)/libshmshim.so $(B)/shmclean $(B)/shmshim
 
 $(B)/obj/%.o: shim/%.c $(SHIM_HDR) | $(B)/obj
@@ -128,12 +128,19 @@ TEST_BINS = $(addprefix $(B)/tests/,$(UNIT_TESTS) $(API_TESTS) $(HELPERS)) \
 # Runs every test and prints prove's one summary line. The fuzzer and the
 # Boost client are built only when clang and Boost are there; their tests
 # say so when they are not.
-check: all $(TEST_BINS)
+check: check-build
+	prove -j2 --exec tests/limit tests/*.t
+
+check-build: all $(TEST_BINS)
 	@if command -v $(CLANG) >/dev/null 2>&1; then \
 	    $(MAKE) --no-print-directory $(B)/tests/fuzz_name; fi
 	@if [ -d /usr/include/boost/interprocess ] && command -v $(CXX) >/dev/null 2>&1; then \
 	    $(MAKE) --no-print-directory $(B)/tests/boost_counter; fi
-	prove -j2 --exec tests/limit tests/*.t
+
+# Plants each of a list of realistic bugs in a scratch copy and checks that
+# the tests catch it (see tests/mutants); slow, so not part of check.
+mutants: check-build
+	$(PYTHON) tests/mutants $(MUTANTS)
 
 # Benchmarks: the shim against native glibc, in one run (see bench/run).
 $(B)/bench/shmbench: bench/shmbench.c
