@@ -211,6 +211,74 @@ static void test_lock_file(void)
 	root_is_empty("(the dead holder's lock file is gone too)");
 }
 
+/*
+ * Without /proc, a semaphore is made under the name's lock file. A holds
+ * it; B waits; A removes the file and lets go. B then holds a lock on a
+ * file that is no longer linked, and must start again: otherwise C,
+ * arriving now, makes a new lock file, and both are inside at once. B is
+ * slowed down inside (strace delays its writes by a second) so that C
+ * surely arrives while B is there: C must wait for B and open its
+ * semaphore (value 1); were both inside, C would make its own (value 5).
+ */
+/* Whether the file at path contains text. */
+static bool file_has(const char *path, const char *text)
+{
+	char buf[4096];
+	int fd = open(path, O_RDONLY);
+	ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
+
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	return strstr(buf, text) != NULL;
+}
+
+static void test_unlinked_lock_file(void)
+{
+	char temp[PATH_MAX], trace[PATH_MAX];
+	pid_t a, b;
+	int v = -1;
+
+	if (!sem_create_locks()) {
+		skip(4, "semaphores take the lock file only without /proc (lock-noproc.t)");
+		return;
+	}
+	if (system("command -v strace >/dev/null 2>&1") != 0) {
+		skip(4, "strace is not installed");
+		return;
+	}
+	a = start_holder_how(HOLD_LOCK_FILE_UNLINK, "twice", -1);
+	snprintf(trace, sizeof trace, "%s.trace", test_root());
+	fflush(stdout);
+	b = fork();
+	if (b == 0) {
+		execlp("strace", "strace", "-f", "-qq", "-o", trace, "-e", "trace=flock,write",
+		       "-e", "inject=write:delay_enter=1000000", self_path, "semcreate", "/twice",
+		       (char *)NULL);
+		_exit(127);
+	}
+	/* B is waiting once strace shows a flock refused. */
+	for (int i = 0; i < 1000 && !file_has(trace, "EAGAIN"); i++)
+		sleep_ms(10);
+	ok(file_has(trace, "EAGAIN"), "B waits for the lock file A holds");
+	kill(a, SIGUSR1); /* A removes it and lets go */
+	in_root(temp, sizeof temp, ".SEMTtwice");
+	for (int i = 0; i < 500 && !exists(temp); i++)
+		sleep_ms(10);
+	ok(exists(temp), "B, which waited for A's lock file, is inside (its temporary file is there)");
+	sem_t *s = sem_open("/twice", O_CREAT, 0600, 5);
+	if (s != SEM_FAILED)
+		sem_getvalue(s, &v);
+	ok(v == 1, "C, arriving now, waits for B and opens B's semaphore (value %d, want 1)", v);
+	if (s != SEM_FAILED)
+		sem_close(s);
+	ok(wait_status(b) == 0 && wait_status(a) == 0 && sem_unlink("/twice") == 0,
+	   "... B made it, and it unlinks");
+	unlink(trace);
+}
+
 /* shmclean's lease: opens wait for it, and never get a removed file. */
 static void test_lease(void)
 {
@@ -327,6 +395,11 @@ int main(int argc, char **argv)
 		return no_wait_case();
 	if (argc > 1 && strcmp(argv[1], "huge") == 0)
 		return huge_timeout_case();
+	if (argc > 2 && strcmp(argv[1], "semcreate") == 0) {
+		sem_t *s = sem_open(argv[2], O_CREAT, 0600, 1);
+
+		return s != SEM_FAILED && sem_close(s) == 0 ? 0 : 1;
+	}
 
 	test_killed_holder();
 	test_open_does_not_wait();
@@ -334,6 +407,7 @@ int main(int argc, char **argv)
 	test_short_wait();
 	test_long_wait();
 	test_lock_file();
+	test_unlinked_lock_file();
 	test_lease();
 	ok(run_self("timeout", "SHMSHIM_LOCK_TIMEOUT_MS", "300", NULL) == 0,
 	   "SHMSHIM_LOCK_TIMEOUT_MS=300 (see the sub-run above)");
