@@ -228,6 +228,7 @@ int main(int argc, char **argv)
 	struct options o;
 	struct config cf;
 	struct stat st;
+	const char *root;
 
 	parse_options(argc, argv, &o);
 	/*
@@ -237,9 +238,14 @@ int main(int argc, char **argv)
 	signal(SIGIO, SIG_IGN);
 	config_parse(&cf, o.dir ? o.dir : getenv("SHMSHIM_DIR"), getenv("SHMSHIM_NAMES"),
 		     getenv("SHMSHIM_LOCK_TIMEOUT_MS"), NULL);
-	if (stat(*cf.root ? cf.root : "/", &st) < 0 || !S_ISDIR(st.st_mode)) {
-		fprintf(stderr, "shmclean: %s: %s\n", *cf.root ? cf.root : "/",
-			errno && !S_ISDIR(st.st_mode) ? strerror(errno) : "not a directory");
+	root = *cf.root ? cf.root : "/";
+	/* st means nothing when stat fails: ask it nothing then */
+	if (stat(root, &st) < 0) {
+		fprintf(stderr, "shmclean: %s: %s\n", root, strerror(errno));
+		return 1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "shmclean: %s: not a directory\n", root);
 		return 1;
 	}
 	if (o.mode == MODE_REMOVE)
