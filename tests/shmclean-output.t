@@ -12,6 +12,7 @@ from taplib import ok, skip, skip_all, done  # noqa: E402
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CLEAN = os.path.join(TOP, "build", "shmclean")
+PATH_MAX = 4096  # Linux's, as in <limits.h>
 
 
 @contextlib.contextmanager
@@ -43,6 +44,35 @@ def shmclean(root, *args, env=None, valgrind=False):
     return subprocess.run(cmd, env=e, capture_output=True, timeout=120)
 
 
+def one_line(r):
+    return r.stderr.count(b"\n") == 1
+
+
+def test_bad_dir():
+    """An empty or over-long --dir or SHMSHIM_DIR is a usage error, not /tmp."""
+    long_dir = "/" + "d" * PATH_MAX
+    for args, env, what, problem in (
+            (["-d", ""], None, "--dir", "empty"),
+            (["--dir="], None, "--dir", "empty"),
+            (["-d", long_dir], None, "--dir", "too long"),
+            ([], {"SHMSHIM_DIR": ""}, "SHMSHIM_DIR", "empty"),
+            ([], {"SHMSHIM_DIR": long_dir}, "SHMSHIM_DIR", "too long")):
+        r = shmclean(None, "-l", *args, env=env)
+        err = r.stderr.decode("utf-8", "replace")
+        ok(r.returncode == 2 and r.stdout == b"" and one_line(r) and
+           err.startswith("shmclean: " + what) and problem in err,
+           "%s %s: exit 2, nothing listed, one line saying it is %s"
+           % (what, "of %d bytes" % len(long_dir) if problem == "too long" else "empty",
+              problem), (r.returncode, err, r.stdout[:200]))
+    r = shmclean(None, "-l", "-d", "/" + "d" * (PATH_MAX - 2))
+    ok(r.returncode == 1 and b"File name too long" in r.stderr,
+       "--dir of PATH_MAX-1 bytes is used as given (and the system refuses it)", r.stderr)
+    with fresh_root() as root:
+        r = shmclean(None, "-l", "-d", root, env={"SHMSHIM_DIR": ""})
+        ok(r.returncode == 0, "an empty SHMSHIM_DIR does not matter when --dir is given",
+           r.stderr)
+
+
 def test_bad_root():
     """A missing root and a root that is a file: exit 1, the right reason."""
     with fresh_root() as root:
@@ -67,6 +97,7 @@ def test_bad_root():
 def main():
     if not os.path.exists(CLEAN):
         skip_all("%s is not built" % CLEAN)
+    test_bad_dir()
     test_bad_root()
     return done()
 

@@ -223,6 +223,42 @@ static int scan_and_act(const struct config *cf, const struct options *o)
 	return status;
 }
 
+/* A bad --dir or SHMSHIM_DIR: one line, exit 2. */
+static _Noreturn void setting_error(const char *what, const char *problem)
+{
+	fprintf(stderr, "shmclean: %s %s\n", what, problem);
+	exit(2);
+}
+
+/*
+ * The root from --dir, else SHMSHIM_DIR; NULL for the default. config_parse
+ * takes /tmp for an empty or over-long value, as a library must rather than
+ * fail, but a cleaner told to look at one directory must not clean
+ * another: here such a value is a usage error. max is the longest root
+ * config_parse keeps.
+ */
+static const char *root_given(const struct options *o, size_t max)
+{
+	const char *dir = o->dir ? o->dir : getenv("SHMSHIM_DIR");
+	const char *what = o->dir ? "--dir" : "SHMSHIM_DIR";
+	size_t len;
+
+	if (dir == NULL)
+		return NULL;
+	if (*dir == '\0')
+		setting_error(what, o->dir ? "is empty: give a directory"
+				  : "is set but empty: give a directory, or unset it for /tmp");
+	len = strlen(dir);
+	if (len > max) {
+		char problem[80];
+
+		snprintf(problem, sizeof problem, "is too long: %zu bytes, the most is %zu",
+			 len, max);
+		setting_error(what, problem);
+	}
+	return dir;
+}
+
 int main(int argc, char **argv)
 {
 	struct options o;
@@ -236,7 +272,7 @@ int main(int argc, char **argv)
 	 * file; lease_broken asks instead, and SIGIO's default would kill us.
 	 */
 	signal(SIGIO, SIG_IGN);
-	config_parse(&cf, o.dir ? o.dir : getenv("SHMSHIM_DIR"), getenv("SHMSHIM_NAMES"),
+	config_parse(&cf, root_given(&o, sizeof cf.root - 1), getenv("SHMSHIM_NAMES"),
 		     getenv("SHMSHIM_LOCK_TIMEOUT_MS"), NULL);
 	root = *cf.root ? cf.root : "/";
 	/* st means nothing when stat fails: ask it nothing then */
