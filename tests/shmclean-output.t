@@ -6,6 +6,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from taplib import ok, skip, skip_all, done  # noqa: E402
@@ -13,6 +14,7 @@ from taplib import ok, skip, skip_all, done  # noqa: E402
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CLEAN = os.path.join(TOP, "build", "shmclean")
 PATH_MAX = 4096  # Linux's, as in <limits.h>
+LONG_MAX = 2**63 - 1
 
 
 @contextlib.contextmanager
@@ -73,6 +75,31 @@ def test_bad_dir():
            r.stderr)
 
 
+def test_older_than():
+    """--older-than whose seconds do not fit is a usage error, not a wrap."""
+    with fresh_root() as root:
+        plant(root, [b"old"])
+        two_days_ago = time.time() - 2 * 86400
+        os.utime(os.path.join(root, ".SHMDold"), (two_days_ago, two_days_ago))
+        r = shmclean(root, "-n", "--older-than", "1d")
+        ok(r.returncode == 0 and r.stdout == b"would remove shm /old (orphan, 0 bytes)\n",
+           "-n --older-than 1d would remove a 2-day-old orphan", r.stdout)
+        for age in ("144115188075855873d", "106751991167301d", "153722867280912931m",
+                    "2562047788015216h", "9223372036854775808", "99999999999999999999s"):
+            r = shmclean(root, "-n", "--older-than", age)
+            err = r.stderr.decode("utf-8", "replace")
+            ok(r.returncode == 2 and r.stdout == b"" and "too long" in err and
+               "106751991167300d" in err,
+               "--older-than %s does not fit: exit 2, naming the limit" % age,
+               (r.returncode, err, r.stdout))
+        for age in ("106751991167300d", str(LONG_MAX)):
+            r = shmclean(root, "-n", "--older-than", age)
+            ok(r.returncode == 0 and r.stdout == b"",
+               "--older-than %s, the most there is: accepted, and keeps the orphan" % age,
+               (r.returncode, r.stderr, r.stdout))
+        ok(os.listdir(root) == [".SHMDold"], "... nothing was removed", os.listdir(root))
+
+
 def test_bad_root():
     """A missing root and a root that is a file: exit 1, the right reason."""
     with fresh_root() as root:
@@ -98,6 +125,7 @@ def main():
     if not os.path.exists(CLEAN):
         skip_all("%s is not built" % CLEAN)
     test_bad_dir()
+    test_older_than()
     test_bad_root()
     return done()
 

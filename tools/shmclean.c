@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +33,7 @@ struct options {
 	const char *dir;
 	bool dry_run, force, json, quiet, verbose, sem;
 	long older_than;
+	time_t now;
 };
 
 static void usage(FILE *out)
@@ -66,7 +68,7 @@ static void usage(FILE *out)
 	      out);
 }
 
-static void usage_error(const char *fmt, const char *arg)
+static _Noreturn void usage_error(const char *fmt, const char *arg)
 {
 	fputs("shmclean: ", stderr);
 	fprintf(stderr, fmt, arg);
@@ -74,25 +76,40 @@ static void usage_error(const char *fmt, const char *arg)
 	exit(2);
 }
 
-/* "30s", "10m", "2h", "7d" or plain seconds; -1 when malformed. */
-static long parse_duration(const char *s)
+/*
+ * "30s", "10m", "2h", "7d" or plain seconds, into *seconds. Returns 0, -1
+ * when s is malformed, or -2 when its seconds do not fit in a long, or the
+ * time that many seconds before now does not fit in one (a clock before
+ * 1970 and a huge age). Multiplied regardless, 144115188075855873d would
+ * wrap around to one day: a huge age must never mean a small one.
+ */
+static int parse_duration(const char *s, time_t now, long *seconds)
 {
+	long v, unit;
 	char *end;
-	long v;
 
 	errno = 0;
 	v = strtol(s, &end, 10);
-	if (errno || end == s || v < 0)
+	if (end == s || v < 0)
 		return -1;
 	switch (*end) {
 	case '\0':
-	case 's': break;
-	case 'm': v *= 60; break;
-	case 'h': v *= 3600; break;
-	case 'd': v *= 86400; break;
+	case 's': unit = 1; break;
+	case 'm': unit = 60; break;
+	case 'h': unit = 3600; break;
+	case 'd': unit = 86400; break;
 	default: return -1;
 	}
-	return *end && end[1] ? -1 : v;
+	if (*end && end[1])
+		return -1;
+	if (errno == ERANGE || v > LONG_MAX / unit)
+		return -2;
+	v *= unit;
+	/* now - v >= LONG_MIN, asked without computing it */
+	if (now < 0 && v > now - LONG_MIN)
+		return -2;
+	*seconds = v;
+	return 0;
 }
 
 static void parse_options(int argc, char **argv, struct options *o)
@@ -113,10 +130,12 @@ static void parse_options(int argc, char **argv, struct options *o)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
+	char limit[128];
 	int c;
 
 	memset(o, 0, sizeof *o);
 	o->older_than = -1;
+	o->now = time(NULL);
 	while ((c = getopt_long(argc, argv, "lnrd:fqvhV", longs, NULL)) != -1) {
 		switch (c) {
 		case 'l': o->mode = MODE_LIST; break;
@@ -129,10 +148,17 @@ static void parse_options(int argc, char **argv, struct options *o)
 		case OPT_SEM: o->sem = true; break;
 		case OPT_JSON: o->json = true; break;
 		case OPT_OLDER:
-			o->older_than = parse_duration(optarg);
-			if (o->older_than < 0)
+			switch (parse_duration(optarg, o->now, &o->older_than)) {
+			case -1:
 				usage_error("--older-than: '%s' is not a duration like 30s, 10m, 2h or 7d",
 					    optarg);
+			case -2:
+				snprintf(limit, sizeof limit, "--older-than: '%%s' is too long: the most "
+					 "is %ld seconds (%ldd)", LONG_MAX, LONG_MAX / 86400);
+				usage_error(limit, optarg);
+			default:
+				break;
+			}
 			break;
 		case 'h': usage(stdout); exit(0);
 		case 'V': printf("shmclean (shmshim) %s\n", SHMSHIM_VERSION); exit(0);
@@ -199,7 +225,7 @@ static int clean_one(struct inventory *inv, size_t i, const struct clean_opts *c
 
 static int scan_and_act(const struct config *cf, const struct options *o)
 {
-	struct clean_opts co = { cf, o->dry_run, o->force, o->older_than, time(NULL) };
+	struct clean_opts co = { cf, o->dry_run, o->force, o->older_than, o->now };
 	struct inventory inv;
 	int status = 0;
 
