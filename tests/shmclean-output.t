@@ -1,8 +1,13 @@
 #!/usr/bin/python3
-"""shmclean in a hostile root: its messages and output."""
+"""shmclean in a hostile root: its messages and output. Object names and
+process names are any bytes their makers chose, and must neither reach
+the terminal raw nor fake a row of the table. Also the usage errors for a
+bad --dir, SHMSHIM_DIR or --older-than, and the messages for a bad root."""
 import contextlib
 import os
+import random
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -15,6 +20,87 @@ TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CLEAN = os.path.join(TOP, "build", "shmclean")
 PATH_MAX = 4096  # Linux's, as in <limits.h>
 LONG_MAX = 2**63 - 1
+
+# Names that once reached the terminal raw, broke a row, or were not told
+# apart in JSON.
+WEIRD = [
+    b"a\nb",                        # a forged row
+    b"x\norphan   shm   0 root 0600 0s  \xe2\x88\x95forged",  # U+2215
+    b"\x1b]0;pwned\x07",            # sets the terminal's title
+    b"\x1b[2J",                     # clears the screen
+    b"f\xff",                       # not UTF-8 ...
+    b"f\xc3\xbf",                   # ... and U+00FF: once printed alike
+    b"\xc0\xaf",                    # overlong '/'
+    b"\xe0\x80\xaf",                # overlong '/', 3 bytes
+    b"\xed\xa0\x80",                # a surrogate
+    b"\xf4\x90\x80\x80",            # past U+10FFFF
+    b"\xe2\x80",                    # cut short
+    b"\xc2\x9b31m",                 # C1 CSI
+    b"\x7fdel",
+    b"abc\xe2\x80\xaetxt.exe",      # right-to-left override
+    b"iso\xe2\x81\xa6late",         # left-to-right isolate
+    b"two words",
+    b"nb\xc2\xa0sp",
+    b"back\\slash",
+    b"\\x41",                       # looks like an escape already
+    b"caf\xc3\xa9",                 # valid, printable: stays
+    b"\xf0\x9f\x98\x80",            # valid, printable: stays
+]
+
+INVISIBLE = [(0x00a0, 0x00a0), (0x061c, 0x061c), (0x1680, 0x1680), (0x2000, 0x200f),
+             (0x2028, 0x202f), (0x205f, 0x2069), (0x3000, 0x3000), (0xfeff, 0xfeff)]
+
+
+def is_control(c):
+    return c < 0x20 or 0x7f <= c <= 0x9f
+
+
+def is_invisible(c):
+    return any(lo <= c <= hi for lo, hi in INVISIBLE)
+
+
+def utf8_units(b):
+    """Splits b into (bytes, char or None): each valid UTF-8 character, or
+    one byte that is not part of one. Python's decoder is strict (no
+    overlongs, surrogates or values past U+10FFFF)."""
+    i = 0
+    while i < len(b):
+        lead = b[i]
+        n = 1 if lead < 0x80 else 2 if 0xc2 <= lead < 0xe0 else \
+            3 if 0xe0 <= lead < 0xf0 else 4 if 0xf0 <= lead < 0xf5 else 0
+        try:
+            c = b[i:i + n].decode("utf-8") if n and i + n <= len(b) else None
+        except UnicodeDecodeError:
+            c = None
+        if c is None:
+            yield b[i:i + 1], None
+            i += 1
+        else:
+            yield b[i:i + n], c
+            i += n
+
+
+def escaped(b):
+    """The documented text form: \\\\ for a backslash, \\xhh for each byte of
+    a control, space, invisible or bidi character and each invalid byte."""
+    out = []
+    for raw, c in utf8_units(b):
+        if c == "\\":
+            out.append("\\\\")
+        elif c is None or c == " " or is_control(ord(c)) or is_invisible(ord(c)):
+            out.append("".join("\\x%02x" % x for x in raw))
+        else:
+            out.append(c)
+    return "".join(out)
+
+
+def random_names(seed, count=200):
+    rng = random.Random(seed)
+    alphabet = [x for x in range(1, 256) if x != 0x2f]
+    names = set()
+    while len(names) < count:
+        names.add(bytes(rng.choice(alphabet) for _ in range(rng.randint(1, 200))))
+    return sorted(names)
 
 
 @contextlib.contextmanager
@@ -44,6 +130,172 @@ def shmclean(root, *args, env=None, valgrind=False):
     if valgrind:
         cmd = ["valgrind", "-q", "--error-exitcode=99"] + cmd
     return subprocess.run(cmd, env=e, capture_output=True, timeout=120)
+
+
+def output_is_inert(out):
+    """None when out is valid UTF-8 whose only control is the newline that
+    ends each line, with no C1, invisible or bidi character; else why not."""
+    try:
+        text = out.decode("utf-8")
+    except UnicodeDecodeError as e:
+        return "not valid UTF-8: %s" % e
+    if out and not out.endswith(b"\n"):
+        return "the last line is not ended"
+    for ch in text:
+        c = ord(ch)
+        if ch != "\n" and (is_control(c) or is_invisible(c)):
+            return "a raw U+%04X" % c
+    return None
+
+
+def table_rows(out):
+    """The rows of a -l table after its header, as lists of fields."""
+    lines = out.decode("utf-8", "replace").split("\n")[:-1]
+    return lines[0], [line.split() for line in lines[1:]]
+
+
+def test_table(seed):
+    """-l over weird and random names: one row each, nothing raw."""
+    names = WEIRD + random_names(seed)
+    with fresh_root() as root:
+        plant(root, names)
+        r = shmclean(root, "-l")
+        ok(r.returncode == 0, "-l over %d weird names: exit 0" % len(names), r.stderr)
+        why = output_is_inert(r.stdout)
+        ok(why is None, "... the table is valid UTF-8 with no raw control, C1 or bidi "
+           "character", why)
+        header, rows = table_rows(r.stdout)
+        ok(header.startswith("STATE") and len(rows) == len(names),
+           "... one line per object plus the header (%d rows for %d names)"
+           % (len(rows), len(names)))
+        ok(all(len(row) == 7 for row in rows),
+           "... every row has exactly its 7 fields: no name adds a column",
+           [row for row in rows if len(row) != 7][:3])
+        shown = sorted(row[6] for row in rows if len(row) == 7)
+        want = sorted(escaped(b"/" + n) for n in names)
+        ok(shown == want, "... each name appears in the documented escaped form",
+           [(s, w) for s, w in zip(shown, want) if s != w][:5])
+        byname = {row[6]: row for row in rows if len(row) == 7}
+        ok(byname.get("/a\\x0ab") and byname.get("/\\x1b]0;pwned\\x07") and
+           byname.get("/f\\xff") and byname.get("/f\u00ff") and
+           byname.get("/\\xc2\\x9b31m") and byname.get("/back\\\\slash") and
+           byname.get("/two\\x20words") and byname.get("/caf\u00e9") and
+           byname.get("/abc\\xe2\\x80\\xaetxt.exe") and byname.get("/\\xe2\\x80"),
+           "... examples: /a\\x0ab, /f\\xff beside /f\u00ff, /two\\x20words, "
+           "/back\\\\slash, /caf\u00e9 as it is", sorted(byname)[:30])
+
+
+def test_messages():
+    """Messages on stderr that name a path or an argument: escaped, one line."""
+    with fresh_root(prefix=b"shmshim-out.\xff\x1b[2J") as root:
+        missing = root + b"/\x1b[2J\nshmclean: all clean"
+        r = shmclean(None, "-l", "-d", missing)
+        want = "shmclean: %s: No such file or directory\n" % escaped(missing)
+        ok(r.returncode == 1 and r.stderr.decode("utf-8", "replace") == want,
+           "a missing root: its path escaped, on one line", r.stderr)
+        name = b"/\x1b]0;pwned\x07\nx"
+        r = shmclean(None, "-d", root, "-r", name)
+        want = "shmclean: %s: No such file or directory\n" % escaped(name)
+        ok(r.returncode == 1 and r.stderr.decode("utf-8", "replace") == want,
+           "-r of a missing object: its name escaped, on one line", r.stderr)
+        r = shmclean(None, "-d", root, "-n", "-r", name)
+        ok(r.returncode == 0 and r.stdout.decode() == "would remove %s\n" % escaped(name),
+           "-n -r: the name escaped", r.stdout)
+        r = shmclean(None, "-d", root, "-l", name)
+        ok(r.returncode == 2 and output_is_inert(r.stderr) is None and
+           escaped(name) in r.stderr.decode("utf-8", "replace"),
+           "a usage error quotes the argument escaped", r.stderr)
+
+
+def test_actions(seed):
+    """The lines of a -n and of a plain run: one per object, escaped."""
+    names = WEIRD + random_names(seed, 50)
+    with fresh_root() as root:
+        plant(root, names)
+        for args, verb in ((["-n"], "would remove"), ([], "removed")):
+            r = shmclean(root, *args)
+            why = output_is_inert(r.stdout)
+            lines = r.stdout.decode("utf-8", "replace").split("\n")[:-1]
+            prefix = verb + " shm "
+            shown = sorted(line[len(prefix):].split(" (")[0] for line in lines
+                           if line.startswith(prefix))
+            ok(r.returncode == 0 and why is None and len(lines) == len(names) and
+               shown == sorted(escaped(b"/" + n) for n in names),
+               "%s: one line per object, names escaped, nothing raw"
+               % ("shmclean -n" if args else "a plain run"), why or r.stderr or lines[:5])
+        ok(os.listdir(root) == [], "... and the plain run removed them all",
+           os.listdir(root)[:5])
+
+
+HOLDER = r"""
+import ctypes, os, sys
+comm = bytes.fromhex(sys.argv[1])
+if ctypes.CDLL(None, use_errno=True).prctl(15, ctypes.c_char_p(comm), 0, 0, 0) != 0:
+    sys.exit("prctl(PR_SET_NAME): %s" % os.strerror(ctypes.get_errno()))
+fd = os.open(bytes.fromhex(sys.argv[2]), os.O_RDONLY)
+print("ready", flush=True)
+sys.stdin.read()
+"""
+
+
+def start_holder(comm, path):
+    p = subprocess.Popen([sys.executable, "-c", HOLDER, comm.hex(), path.hex()],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    line = p.stdout.readline()
+    if line != b"ready\n":
+        end(p)
+        raise RuntimeError("the holder did not start: %r" % line)
+    return p
+
+
+def end(p):
+    """Ends a holder this test started, by its PID."""
+    if p.poll() is None:
+        os.kill(p.pid, signal.SIGKILL)
+    p.wait(30)
+
+
+def comm_of(pid):
+    """What shmclean reads as the command: /proc/PID/comm up to a newline."""
+    with open("/proc/%d/comm" % pid, "rb") as f:
+        return f.read().split(b"\n")[0]
+
+
+@contextlib.contextmanager
+def holders(comms):
+    """A root with one object, held open by a process for each comm (its
+    name as prctl(PR_SET_NAME) sets it); yields the root and, by PID, each
+    comm as shmclean reads it."""
+    started = []
+    with fresh_root() as root:
+        plant(root, [b"held"])
+        path = os.fsencode(root) + b"/.SHMDheld"
+        try:
+            for comm in comms:
+                started.append(start_holder(comm, path))
+            want = {p.pid: comm_of(p.pid) for p in started}
+            print("# comms as /proc shows them: %r" % want)
+            yield root, want
+        finally:
+            for p in started:
+                end(p)
+
+
+COMMS = [b"\x1b[2Jevil\n", b"\x1b]0;p\x07 \xc2\x9b\xe2\x80\xae\xff", b"x\nforged 1 2"]
+
+
+def test_comm_table():
+    """Process names chosen by their process, in the table."""
+    with holders(COMMS) as (root, want):
+        r = shmclean(root, "-l")
+        why = output_is_inert(r.stdout)
+        ok(r.returncode == 0 and why is None,
+           "-l with holders named by escapes: nothing raw", why or r.stderr)
+        header, rows = table_rows(r.stdout)
+        row = rows[0] if len(rows) == 1 else []
+        users = sorted("%d(%s)" % (pid, escaped(c)) for pid, c in want.items())
+        ok(len(rows) == 1 and row[:1] == ["in-use"] and sorted(row[7:]) == users,
+           "... one row, in-use, each user as PID(escaped comm)", (rows, users))
 
 
 def one_line(r):
@@ -124,6 +376,12 @@ def test_bad_root():
 def main():
     if not os.path.exists(CLEAN):
         skip_all("%s is not built" % CLEAN)
+    seed = int(os.environ.get("SHMCLEAN_SEED", time.time_ns() % 2**32))
+    print("# random names from seed %d (set SHMCLEAN_SEED=%d to repeat)" % (seed, seed))
+    test_table(seed)
+    test_messages()
+    test_actions(seed)
+    test_comm_table()
     test_bad_dir()
     test_older_than()
     test_bad_root()

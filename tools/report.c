@@ -5,11 +5,17 @@
  * because it can be 255 characters long. The JSON document is for
  * programs: sizes in bytes, times as ISO 8601 in UTC and as an age in
  * seconds, names as JSON strings (bytes that are not UTF-8 escaped).
+ *
+ * Names, paths and process names are chosen by whoever made the file or
+ * runs the process, in a directory everyone shares: they are any bytes but
+ * NUL (and '/' in a name). In text they go through report_escape, so that
+ * a name can neither drive the terminal nor fake a line or a column.
  */
 #define _GNU_SOURCE
 #include "report.h"
 
 #include <pwd.h>
+#include <stdint.h>
 #include <string.h>
 
 static const char *owner_name(uid_t uid, char *buf, size_t size)
@@ -47,6 +53,103 @@ static void format_age(char *buf, size_t size, long seconds)
 		snprintf(buf, size, "%ldd", seconds / 86400);
 }
 
+/*
+ * Decodes the UTF-8 sequence at s into *cp and returns its length, or 0
+ * when s does not start a valid one. Strict (RFC 3629): a stray
+ * continuation byte, a cut-off sequence, an overlong form, a surrogate
+ * (U+D800-U+DFFF) and anything past U+10FFFF are all invalid, because
+ * JSON parsers and terminals that refuse them would otherwise be handed
+ * what they refuse, or decode it to something else. The NUL at the end of
+ * s is never a continuation byte, so no read goes past it.
+ */
+static size_t utf8_decode(const unsigned char *s, uint32_t *cp)
+{
+	unsigned char lo = 0x80, hi = 0xbf; /* allowed range of the 2nd byte */
+	uint32_t c;
+	size_t n;
+
+	if (s[0] < 0x80) {
+		*cp = s[0];
+		return 1;
+	}
+	if (s[0] < 0xc2) /* continuation byte, or overlong 2-byte form */
+		return 0;
+	if (s[0] < 0xe0) {
+		n = 2;
+		c = s[0] & 0x1f;
+	} else if (s[0] < 0xf0) {
+		n = 3;
+		c = s[0] & 0x0f;
+		if (s[0] == 0xe0)
+			lo = 0xa0; /* below: overlong */
+		else if (s[0] == 0xed)
+			hi = 0x9f; /* above: surrogates */
+	} else if (s[0] < 0xf5) {
+		n = 4;
+		c = s[0] & 0x07;
+		if (s[0] == 0xf0)
+			lo = 0x90; /* below: overlong */
+		else if (s[0] == 0xf4)
+			hi = 0x8f; /* above: past U+10FFFF */
+	} else {
+		return 0;
+	}
+	if (s[1] < lo || s[1] > hi)
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		c = c << 6 | (s[i] & 0x3f);
+	}
+	*cp = c;
+	return n;
+}
+
+/* C0 controls, DEL and C1 controls: they drive a terminal. */
+static bool is_control(uint32_t c)
+{
+	return c < 0x20 || (c >= 0x7f && c <= 0x9f);
+}
+
+/*
+ * Characters that show as blank or as nothing, or that reorder what
+ * follows them (the bidi controls): with them a name can look like another
+ * name, or like more columns of the table. U+0020 itself is left to the
+ * callers, since JSON has no need to hide it.
+ */
+static bool is_invisible(uint32_t c)
+{
+	return c == 0x00a0 || c == 0x061c || c == 0x1680 ||
+	       (c >= 0x2000 && c <= 0x200f) ||  /* spaces, zero widths, LRM, RLM */
+	       (c >= 0x2028 && c <= 0x202f) ||  /* line breaks, bidi embeddings */
+	       (c >= 0x205f && c <= 0x2069) ||  /* space, invisible ops, isolates */
+	       c == 0x3000 || c == 0xfeff;
+}
+
+void report_escape(FILE *out, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	while (*p) {
+		uint32_t c = 0;
+		size_t n = utf8_decode(p, &c);
+
+		if (n == 0) {
+			/* one bad byte: the next may begin a valid character */
+			fprintf(out, "\\x%02x", *p);
+			n = 1;
+		} else if (c == '\\') {
+			fputs("\\\\", out);
+		} else if (c == ' ' || is_control(c) || is_invisible(c)) {
+			for (size_t i = 0; i < n; i++)
+				fprintf(out, "\\x%02x", p[i]);
+		} else {
+			fwrite(p, 1, n, out);
+		}
+		p += n;
+	}
+}
+
 static const char *display_name(const struct entry *e)
 {
 	return e->name ? e->name : e->path;
@@ -61,13 +164,16 @@ void report_table(FILE *out, const struct inventory *inv, time_t now)
 		char owner[64], age[24];
 
 		format_age(age, sizeof age, (long)(now - e->st.st_mtime));
-		fprintf(out, "%-8s %-8s %12lld %-10s %04o  %5s  %s", state_name(e->state),
+		fprintf(out, "%-8s %-8s %12lld %-10s %04o  %5s  ", state_name(e->state),
 			type_label(e), (long long)e->st.st_size,
 			owner_name(e->st.st_uid, owner, sizeof owner),
-			(unsigned)(e->st.st_mode & 07777), age, display_name(e));
-		for (size_t u = 0; u < e->n_users; u++)
-			fprintf(out, "%s%d(%s)", u ? " " : "  ", (int)e->users[u].pid,
-				e->users[u].comm);
+			(unsigned)(e->st.st_mode & 07777), age);
+		report_escape(out, display_name(e));
+		for (size_t u = 0; u < e->n_users; u++) {
+			fprintf(out, "%s%d(", u ? " " : "  ", (int)e->users[u].pid);
+			report_escape(out, e->users[u].comm);
+			fputc(')', out);
+		}
 		if (e->note)
 			fprintf(out, "  [%s]", e->note);
 		fputc('\n', out);
@@ -80,8 +186,9 @@ void report_action(FILE *out, const struct entry *e, bool verbose)
 
 	if (!acted && !verbose)
 		return;
-	fprintf(out, "%s %s %s (%s", e->action, type_label(e), display_name(e),
-		state_name(e->state));
+	fprintf(out, "%s %s ", e->action, type_label(e));
+	report_escape(out, display_name(e));
+	fprintf(out, " (%s", state_name(e->state));
 	if (e->type == ENTRY_OBJECT)
 		fprintf(out, ", %lld bytes", (long long)e->st.st_size);
 	if (e->note)

@@ -68,12 +68,25 @@ static void usage(FILE *out)
 	      out);
 }
 
-static _Noreturn void usage_error(const char *fmt, const char *arg)
+/*
+ * A usage error: "shmclean: " what, then arg (escaped: it may come from a
+ * script that got it from a file name), then rest, and a hint. Exits 2.
+ */
+static _Noreturn void usage_error(const char *what, const char *arg, const char *rest)
+{
+	fprintf(stderr, "shmclean: %s", what);
+	if (arg)
+		report_escape(stderr, arg);
+	fprintf(stderr, "%s\nTry 'shmclean --help'.\n", rest);
+	exit(2);
+}
+
+/* "shmclean: <path, escaped>: why" on stderr. */
+static void complain(const char *path, const char *why)
 {
 	fputs("shmclean: ", stderr);
-	fprintf(stderr, fmt, arg);
-	fputs("\nTry 'shmclean --help'.\n", stderr);
-	exit(2);
+	report_escape(stderr, path);
+	fprintf(stderr, ": %s\n", why);
 }
 
 /*
@@ -150,27 +163,27 @@ static void parse_options(int argc, char **argv, struct options *o)
 		case OPT_OLDER:
 			switch (parse_duration(optarg, o->now, &o->older_than)) {
 			case -1:
-				usage_error("--older-than: '%s' is not a duration like 30s, 10m, 2h or 7d",
-					    optarg);
+				usage_error("--older-than: '", optarg,
+					    "' is not a duration like 30s, 10m, 2h or 7d");
 			case -2:
-				snprintf(limit, sizeof limit, "--older-than: '%%s' is too long: the most "
-					 "is %ld seconds (%ldd)", LONG_MAX, LONG_MAX / 86400);
-				usage_error(limit, optarg);
+				snprintf(limit, sizeof limit, "' is too long: the most is "
+					 "%ld seconds (%ldd)", LONG_MAX, LONG_MAX / 86400);
+				usage_error("--older-than: '", optarg, limit);
 			default:
 				break;
 			}
 			break;
 		case 'h': usage(stdout); exit(0);
 		case 'V': printf("shmclean (shmshim) %s\n", SHMSHIM_VERSION); exit(0);
-		default: usage_error("%s", "unknown option or missing argument");
+		default: usage_error("unknown option or missing argument", NULL, "");
 		}
 	}
 	if (o->mode == MODE_REMOVE && optind == argc)
-		usage_error("%s", "-r needs at least one object name");
+		usage_error("-r needs at least one object name", NULL, "");
 	if (o->mode != MODE_REMOVE && optind < argc)
-		usage_error("unexpected argument '%s' (names go with -r)", argv[optind]);
+		usage_error("unexpected argument '", argv[optind], "' (names go with -r)");
 	if (o->mode == MODE_REMOVE && o->json)
-		usage_error("%s", "--json does not go with -r");
+		usage_error("--json does not go with -r", NULL, "");
 }
 
 static int remove_named(const struct config *cf, const struct options *o,
@@ -182,20 +195,28 @@ static int remove_named(const struct config *cf, const struct options *o,
 		bool in_use;
 
 		if (o->dry_run) {
-			if (!o->quiet)
-				printf("would remove %s\n", names[i]);
+			if (!o->quiet) {
+				fputs("would remove ", stdout);
+				report_escape(stdout, names[i]);
+				putchar('\n');
+			}
 			continue;
 		}
 		if (clean_named(cf, o->sem ? KIND_SEM : KIND_SHM, names[i], &in_use) < 0) {
-			fprintf(stderr, "shmclean: %s: %s\n", names[i], strerror(errno));
+			complain(names[i], strerror(errno));
 			status = 1;
 			continue;
 		}
-		if (in_use)
-			fprintf(stderr, "shmclean: warning: %s was in use; its users keep it "
-				"until they close it\n", names[i]);
-		if (!o->quiet)
-			printf("removed %s\n", names[i]);
+		if (in_use) {
+			fputs("shmclean: warning: ", stderr);
+			report_escape(stderr, names[i]);
+			fputs(" was in use; its users keep it until they close it\n", stderr);
+		}
+		if (!o->quiet) {
+			fputs("removed ", stdout);
+			report_escape(stdout, names[i]);
+			putchar('\n');
+		}
 	}
 	return status;
 }
@@ -209,8 +230,9 @@ static int clean_one(struct inventory *inv, size_t i, const struct clean_opts *c
 	if (e->action) /* done with its object */
 		return 0;
 	if (clean_entry(e, co) < 0) {
-		fprintf(stderr, "shmclean: cannot remove %s: %s\n", e->path,
-			strerror(e->error));
+		fputs("shmclean: cannot remove ", stderr);
+		report_escape(stderr, e->path);
+		fprintf(stderr, ": %s\n", strerror(e->error));
 		return -1;
 	}
 	if (lock && strcmp(e->action, "removed") == 0 && access(lock->path, F_OK) < 0) {
@@ -230,7 +252,7 @@ static int scan_and_act(const struct config *cf, const struct options *o)
 	int status = 0;
 
 	if (inventory_scan(&inv, cf->root) < 0) {
-		fprintf(stderr, "shmclean: %s: %s\n", *cf->root ? cf->root : "/", strerror(errno));
+		complain(*cf->root ? cf->root : "/", strerror(errno));
 		return 1;
 	}
 	users_classify(&inv);
@@ -301,13 +323,12 @@ int main(int argc, char **argv)
 	config_parse(&cf, root_given(&o, sizeof cf.root - 1), getenv("SHMSHIM_NAMES"),
 		     getenv("SHMSHIM_LOCK_TIMEOUT_MS"), NULL);
 	root = *cf.root ? cf.root : "/";
-	/* st means nothing when stat fails: ask it nothing then */
 	if (stat(root, &st) < 0) {
-		fprintf(stderr, "shmclean: %s: %s\n", root, strerror(errno));
+		complain(root, strerror(errno));
 		return 1;
 	}
 	if (!S_ISDIR(st.st_mode)) {
-		fprintf(stderr, "shmclean: %s: not a directory\n", root);
+		complain(root, "not a directory");
 		return 1;
 	}
 	if (o.mode == MODE_REMOVE)
