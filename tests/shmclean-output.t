@@ -1,9 +1,11 @@
 #!/usr/bin/python3
-"""shmclean in a hostile root: its messages and output. Object names and
-process names are any bytes their makers chose, and must neither reach
-the terminal raw nor fake a row of the table. Also the usage errors for a
-bad --dir, SHMSHIM_DIR or --older-than, and the messages for a bad root."""
+"""shmclean's output cannot be forged by the names it prints: object names
+and process names are any bytes their makers chose, and must neither reach
+the terminal raw nor fake a row of the table, and --json must stay valid
+UTF-8 with the exact bytes recoverable. Also the usage errors for a bad
+--dir, SHMSHIM_DIR or --older-than, and the messages for a bad root."""
 import contextlib
+import json
 import os
 import random
 import shutil
@@ -92,6 +94,19 @@ def escaped(b):
         else:
             out.append(c)
     return "".join(out)
+
+
+def display(b):
+    """The documented JSON display form: U+FFFD for each invalid byte."""
+    return "".join("\ufffd" if c is None else c for _, c in utf8_units(b))
+
+
+def is_utf8(b):
+    try:
+        b.decode("utf-8")
+        return True
+    except UnicodeDecodeError:
+        return False
 
 
 def random_names(seed, count=200):
@@ -183,6 +198,86 @@ def test_table(seed):
            byname.get("/abc\\xe2\\x80\\xaetxt.exe") and byname.get("/\\xe2\\x80"),
            "... examples: /a\\x0ab, /f\\xff beside /f\u00ff, /two\\x20words, "
            "/back\\\\slash, /caf\u00e9 as it is", sorted(byname)[:30])
+
+
+def recover(entry, key):
+    """The exact bytes of entry[key]: from key_hex when there, else the string."""
+    if key + "_hex" in entry:
+        return bytes.fromhex(entry[key + "_hex"])
+    return entry[key].encode("utf-8")
+
+
+def parse_json(out):
+    """The document, parsed from bytes decoded strictly as UTF-8; or None."""
+    try:
+        return json.loads(out.decode("utf-8", "strict"))
+    except (UnicodeDecodeError, ValueError) as e:
+        print("# not JSON: %s" % e)
+        return None
+
+
+def hex_where_needed(entry, key, raw):
+    """key_hex is there exactly when raw is not UTF-8, and key then shows
+    U+FFFD for each bad byte."""
+    if is_utf8(raw):
+        return key + "_hex" not in entry and entry[key] == raw.decode("utf-8")
+    return entry.get(key + "_hex") == raw.hex() and entry[key] == display(raw)
+
+
+def test_json(seed):
+    """--json -l over weird and random names: valid, lossless."""
+    names = WEIRD + random_names(seed)
+    with fresh_root() as root:
+        plant(root, names)
+        r = shmclean(root, "-l", "--json")
+        doc = parse_json(r.stdout)
+        ok(r.returncode == 0 and doc is not None,
+           "--json -l over %d weird names parses as strict UTF-8 JSON" % len(names), r.stderr)
+        why = output_is_inert(r.stdout)
+        ok(why is None, "... and has no raw control, C1 or bidi character", why)
+        entries = doc["entries"] if doc else []
+        got = sorted(recover(e, "name") for e in entries)
+        ok(got == sorted(b"/" + n for n in names),
+           "... every name's exact bytes come back from name or name_hex",
+           [g for g in got if g[1:] not in names][:5])
+        rootb = os.fsencode(root)
+        ok(sorted(recover(e, "path") for e in entries) ==
+           sorted(rootb + b"/.SHMD" + n for n in names),
+           "... and every path's from path or path_hex")
+        bad = [e for e in entries
+               if not (hex_where_needed(e, "name", recover(e, "name")) and
+                       hex_where_needed(e, "path", recover(e, "path")))]
+        ok(entries and not bad,
+           "... name_hex and path_hex only for bytes that are not UTF-8, and the "
+           "string then has U+FFFD for each bad byte", bad[:3])
+        byname = {recover(e, "name"): e for e in entries}
+        a, b = byname.get(b"/f\xff", {}), byname.get(b"/f\xc3\xbf", {})
+        ok(a.get("name") == "/f\ufffd" and a.get("name_hex") == "2f66ff" and
+           b.get("name") == "/f\u00ff" and "name_hex" not in b,
+           "... /f\\xff and /f\\xc3\\xbf are told apart", (a, b))
+        c = byname.get(b"/\xed\xa0\x80", {})
+        ok(c.get("name") == "/\ufffd\ufffd\ufffd" and c.get("name_hex") == "2feda080",
+           "... a surrogate is not valid UTF-8 (one U+FFFD per byte)", c)
+        c = byname.get(b"/\xc2\x9b31m", {})
+        ok(c.get("name") == "/\u009b31m" and b'"/\\u009b31m"' in r.stdout,
+           "... C1 is valid UTF-8 but written as a \\u escape", c)
+        ok(doc and doc.get("root") == root and "root_hex" not in doc,
+           "... a UTF-8 root is a plain string", doc and doc.get("root"))
+
+
+def test_root_json():
+    """A root whose own path is not UTF-8: root_hex, and path_hex everywhere."""
+    with fresh_root(prefix=b"shmshim-out.\xff\x1b[2J") as root:
+        plant(root, [b"x"])
+        r = shmclean(None, "-l", "--json", "-d", root)
+        doc = parse_json(r.stdout) or {}
+        ok(r.returncode == 0 and doc.get("root_hex") == root.hex() and
+           doc.get("root") == display(root),
+           "--json: a root that is not UTF-8 is shown with U+FFFD, and root_hex", doc)
+        e = (doc.get("entries") or [{}])[0]
+        ok(e.get("path_hex") == (root + b"/.SHMDx").hex() and
+           e.get("name") == "/x" and "name_hex" not in e,
+           "... its entries' paths have path_hex, their names need none", e)
 
 
 def test_messages():
@@ -298,6 +393,21 @@ def test_comm_table():
            "... one row, in-use, each user as PID(escaped comm)", (rows, users))
 
 
+def test_comm_json():
+    """Process names chosen by their process, in JSON."""
+    with holders(COMMS) as (root, want):
+        r = shmclean(root, "-l", "--json")
+        doc = parse_json(r.stdout) or {}
+        e = (doc.get("entries") or [{}])[0]
+        users = e.get("users", [])
+        got = {u["pid"]: recover(u, "comm") for u in users}
+        ok(output_is_inert(r.stdout) is None and got == want,
+           "--json: every comm's exact bytes come back, nothing raw", (got, want))
+        ok(users and all(hex_where_needed(u, "comm", recover(u, "comm")) for u in users) and
+           any("comm_hex" in u for u in users),
+           "... comm_hex only for a comm that is not UTF-8", users)
+
+
 def one_line(r):
     return r.stderr.count(b"\n") == 1
 
@@ -373,18 +483,36 @@ def test_bad_root():
                "... under valgrind, no error (%s)" % reason.decode(), r.stderr)
 
 
+def test_valgrind(seed):
+    """shmclean -l --json and -l over the weird names, under valgrind."""
+    if shutil.which("valgrind") is None:
+        skip(2, "valgrind is not installed")
+        return
+    with fresh_root() as root:
+        plant(root, WEIRD + random_names(seed, 50))
+        for args in (["-l", "--json"], ["-l"]):
+            r = shmclean(root, *args, valgrind=True)
+            ok(r.returncode == 0 and r.stderr == b"",
+               "valgrind -q --error-exitcode=99 shmclean %s: clean" % " ".join(args),
+               r.stderr.decode("utf-8", "replace")[:2000])
+
+
 def main():
     if not os.path.exists(CLEAN):
         skip_all("%s is not built" % CLEAN)
     seed = int(os.environ.get("SHMCLEAN_SEED", time.time_ns() % 2**32))
     print("# random names from seed %d (set SHMCLEAN_SEED=%d to repeat)" % (seed, seed))
     test_table(seed)
+    test_json(seed)
+    test_root_json()
     test_messages()
     test_actions(seed)
     test_comm_table()
+    test_comm_json()
     test_bad_dir()
     test_older_than()
     test_bad_root()
+    test_valgrind(seed)
     return done()
 
 

@@ -4,12 +4,14 @@
  * The table is for people: one line per file, the POSIX name near the end
  * because it can be 255 characters long. The JSON document is for
  * programs: sizes in bytes, times as ISO 8601 in UTC and as an age in
- * seconds, names as JSON strings (bytes that are not UTF-8 escaped).
+ * seconds.
  *
  * Names, paths and process names are chosen by whoever made the file or
  * runs the process, in a directory everyone shares: they are any bytes but
- * NUL (and '/' in a name). In text they go through report_escape, so that
- * a name can neither drive the terminal nor fake a line or a column.
+ * NUL (and '/' in a name). Nothing of them reaches the output raw. Text
+ * goes through report_escape, so that a name can neither drive the
+ * terminal nor fake a line or a column; JSON is always valid UTF-8, with
+ * the exact bytes beside any string that is not.
  */
 #define _GNU_SOURCE
 #include "report.h"
@@ -150,6 +152,79 @@ void report_escape(FILE *out, const char *s)
 	}
 }
 
+/* Whether all of s is valid UTF-8. */
+static bool utf8_valid(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	uint32_t c;
+	size_t n;
+
+	for (; *p; p += n)
+		if ((n = utf8_decode(p, &c)) == 0)
+			return false;
+	return true;
+}
+
+/*
+ * s as a JSON string, pure UTF-8 whatever s holds: each byte that is not
+ * part of valid UTF-8 becomes U+FFFD (json_field adds the exact bytes),
+ * and controls and invisible characters are \u escapes, so that the
+ * document shows the same on a terminal as it parses.
+ */
+static void json_string(FILE *out, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	fputc('"', out);
+	while (*p) {
+		uint32_t c = 0;
+		size_t n = utf8_decode(p, &c);
+
+		if (n == 0) {
+			fputs("\\ufffd", out);
+			n = 1;
+		} else if (c == '"' || c == '\\') {
+			fprintf(out, "\\%c", (int)c);
+		} else if (is_control(c) || is_invisible(c)) {
+			fprintf(out, "\\u%04x", (unsigned)c);
+		} else {
+			fwrite(p, 1, n, out);
+		}
+		p += n;
+	}
+	fputc('"', out);
+}
+
+static void json_hex(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		fprintf(out, "%02x", *p);
+	fputc('"', out);
+}
+
+/*
+ * "key": value, where value is a string or null. A value that is not valid
+ * UTF-8 (a name is any bytes but '/' and NUL) cannot be a JSON string as
+ * it is: it is shown with U+FFFD for each bad byte, and "key_hex" follows
+ * with its exact bytes, so that nothing is lost and two names that differ
+ * only in their bad bytes stay apart.
+ */
+static void json_field(FILE *out, const char *key, const char *value, bool comma)
+{
+	fprintf(out, "\"%s\": ", key);
+	if (value)
+		json_string(out, value);
+	else
+		fputs("null", out);
+	if (value && !utf8_valid(value)) {
+		fprintf(out, ", \"%s_hex\": ", key);
+		json_hex(out, value);
+	}
+	if (comma)
+		fputs(", ", out);
+}
+
 static const char *display_name(const struct entry *e)
 {
 	return e->name ? e->name : e->path;
@@ -194,51 +269,6 @@ void report_action(FILE *out, const struct entry *e, bool verbose)
 	if (e->note)
 		fprintf(out, ", %s", e->note);
 	fprintf(out, ")\n");
-}
-
-/* Length of the valid UTF-8 sequence at s, or 0. */
-static size_t utf8_len(const unsigned char *s)
-{
-	size_t n = s[0] >= 0xf0 && s[0] < 0xf5 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc2 ? 2 : 0;
-
-	for (size_t i = 1; i < n; i++)
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-	return n;
-}
-
-static void json_string(FILE *out, const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-
-	fputc('"', out);
-	while (*p) {
-		size_t n;
-
-		if (*p == '"' || *p == '\\') {
-			fprintf(out, "\\%c", *p++);
-		} else if (*p >= 0x20 && *p < 0x7f) {
-			fputc(*p++, out);
-		} else if (*p >= 0x80 && (n = utf8_len(p)) > 0) {
-			fwrite(p, 1, n, out);
-			p += n;
-		} else {
-			/* Control characters, and stray bytes as Latin-1. */
-			fprintf(out, "\\u%04x", *p++);
-		}
-	}
-	fputc('"', out);
-}
-
-static void json_field(FILE *out, const char *key, const char *value, bool comma)
-{
-	fprintf(out, "\"%s\": ", key);
-	if (value)
-		json_string(out, value);
-	else
-		fputs("null", out);
-	if (comma)
-		fputs(", ", out);
 }
 
 static void json_entry(FILE *out, const struct entry *e, time_t now, bool with_actions)
