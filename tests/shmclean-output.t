@@ -8,6 +8,7 @@ import contextlib
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import subprocess
@@ -483,6 +484,36 @@ def test_bad_root():
                "... under valgrind, no error (%s)" % reason.decode(), r.stderr)
 
 
+def test_far_mtime():
+    """An mtime its owner set far off: no garbage date, no wrapped age."""
+    if not os.path.isdir("/dev/shm"):
+        skip(3, "no /dev/shm (tmpfs takes any mtime; ext4 clamps it)")
+        return
+    with fresh_root(where="/dev/shm") as root:
+        plant(root, [b"future", b"past"])
+        try:
+            os.utime(os.path.join(root, ".SHMDfuture"), (1e18, 1e18))
+            far = -9.223372036854775e18  # now minus that is past 2^63 - 1
+            os.utime(os.path.join(root, ".SHMDpast"), (far, far))
+        except OSError as e:
+            skip(3, "cannot set such an mtime here: %s" % e)
+            return
+        if os.lstat(os.path.join(root, ".SHMDpast")).st_mtime > -9e18:
+            skip(3, "this file system clamps an mtime")
+            return
+        r = shmclean(root, "-l", "--json")
+        doc = parse_json(r.stdout) or {}
+        by = {e["name"]: e for e in doc.get("entries", [])}
+        f, p = by.get("/future", {}), by.get("/past", {})
+        ok(f.get("mtime") is None and p.get("mtime") is None,
+           "--json: an mtime outside the years 0000 to 9999 is null", (f, p))
+        ok(p.get("age_seconds") == LONG_MAX and -10**18 < f.get("age_seconds", 0) < 0,
+           "... an age that does not fit is the largest there is, not a wrapped one", (f, p))
+        r = shmclean(root, "-l")
+        ok(re.search(rb" 106751991167300d  /past\n", r.stdout) is not None,
+           "-l shows that age in days", r.stdout)
+
+
 def test_valgrind(seed):
     """shmclean -l --json and -l over the weird names, under valgrind."""
     if shutil.which("valgrind") is None:
@@ -512,6 +543,7 @@ def main():
     test_bad_dir()
     test_older_than()
     test_bad_root()
+    test_far_mtime()
     test_valgrind(seed)
     return done()
 

@@ -16,6 +16,7 @@
 #define _GNU_SOURCE
 #include "report.h"
 
+#include <limits.h>
 #include <pwd.h>
 #include <stdint.h>
 #include <string.h>
@@ -41,18 +42,18 @@ static const char *type_label(const struct entry *e)
 	return kind_name(e->kind);
 }
 
-static void format_age(char *buf, size_t size, long seconds)
+static void format_age(char *buf, size_t size, long long seconds)
 {
 	if (seconds < 0)
 		seconds = 0;
 	if (seconds < 120)
-		snprintf(buf, size, "%lds", seconds);
+		snprintf(buf, size, "%llds", seconds);
 	else if (seconds < 7200)
-		snprintf(buf, size, "%ldm", seconds / 60);
-	else if (seconds < 2L * 86400)
-		snprintf(buf, size, "%ldh", seconds / 3600);
+		snprintf(buf, size, "%lldm", seconds / 60);
+	else if (seconds < 2LL * 86400)
+		snprintf(buf, size, "%lldh", seconds / 3600);
 	else
-		snprintf(buf, size, "%ldd", seconds / 86400);
+		snprintf(buf, size, "%lldd", seconds / 86400);
 }
 
 /*
@@ -225,6 +226,18 @@ static void json_field(FILE *out, const char *key, const char *value, bool comma
 		fputs(", ", out);
 }
 
+/* now - then, saturated: an mtime is whatever the file's owner set. */
+static long long age_of(time_t now, time_t then)
+{
+	long long n = now, t = then;
+
+	if (t < 0 && n > LLONG_MAX + t)
+		return LLONG_MAX;
+	if (t > 0 && n < LLONG_MIN + t)
+		return LLONG_MIN;
+	return n - t;
+}
+
 static const char *display_name(const struct entry *e)
 {
 	return e->name ? e->name : e->path;
@@ -238,7 +251,7 @@ void report_table(FILE *out, const struct inventory *inv, time_t now)
 		const struct entry *e = &inv->v[i];
 		char owner[64], age[24];
 
-		format_age(age, sizeof age, (long)(now - e->st.st_mtime));
+		format_age(age, sizeof age, age_of(now, e->st.st_mtime));
 		fprintf(out, "%-8s %-8s %12lld %-10s %04o  %5s  ", state_name(e->state),
 			type_label(e), (long long)e->st.st_size,
 			owner_name(e->st.st_uid, owner, sizeof owner),
@@ -275,9 +288,15 @@ static void json_entry(FILE *out, const struct entry *e, time_t now, bool with_a
 {
 	char owner[64], when[32], mode[8];
 	struct tm tm;
+	bool dated;
 
-	gmtime_r(&e->st.st_mtime, &tm);
-	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	/*
+	 * A file's owner can set any mtime, even one gmtime cannot convert;
+	 * ISO 8601 without an agreed extension has years 0000 to 9999 only.
+	 */
+	dated = gmtime_r(&e->st.st_mtime, &tm) != NULL &&
+		tm.tm_year >= -1900 && tm.tm_year <= 9999 - 1900 &&
+		strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm) > 0;
 	snprintf(mode, sizeof mode, "%04o", (unsigned)(e->st.st_mode & 07777));
 	fputs("    {", out);
 	json_field(out, "name", e->name, true);
@@ -289,8 +308,8 @@ static void json_entry(FILE *out, const struct entry *e, time_t now, bool with_a
 		(long long)e->st.st_size, (unsigned)e->st.st_uid);
 	json_field(out, "owner", owner_name(e->st.st_uid, owner, sizeof owner), true);
 	json_field(out, "mode", mode, true);
-	json_field(out, "mtime", when, true);
-	fprintf(out, "\"age_seconds\": %lld, ", (long long)(now - e->st.st_mtime));
+	json_field(out, "mtime", dated ? when : NULL, true);
+	fprintf(out, "\"age_seconds\": %lld, ", age_of(now, e->st.st_mtime));
 	json_field(out, "state", state_name(e->state), true);
 	json_field(out, "note", e->note, true);
 	if (with_actions) {
