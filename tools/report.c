@@ -4,12 +4,21 @@
  * The table is for people: one line per file, the POSIX name near the end
  * because it can be 255 characters long. The JSON document is for
  * programs: sizes in bytes, times as ISO 8601 in UTC and as an age in
- * seconds, names as JSON strings (bytes that are not UTF-8 escaped).
+ * seconds.
+ *
+ * Names, paths and process names are chosen by whoever made the file or
+ * runs the process, in a directory everyone shares: they are any bytes but
+ * NUL (and '/' in a name). Nothing of them reaches the output raw. Text
+ * goes through report_escape, so that a name can neither drive the
+ * terminal nor fake a line or a column; JSON is always valid UTF-8, with
+ * the exact bytes beside any string that is not.
  */
 #define _GNU_SOURCE
 #include "report.h"
 
+#include <limits.h>
 #include <pwd.h>
+#include <stdint.h>
 #include <string.h>
 
 static const char *owner_name(uid_t uid, char *buf, size_t size)
@@ -35,18 +44,200 @@ static const char *type_label(const struct entry *e)
 	return kind_name(e->kind);
 }
 
-static void format_age(char *buf, size_t size, long seconds)
+static void format_age(char *buf, size_t size, long long seconds)
 {
 	if (seconds < 0)
 		seconds = 0;
 	if (seconds < 120)
-		snprintf(buf, size, "%lds", seconds);
+		snprintf(buf, size, "%llds", seconds);
 	else if (seconds < 7200)
-		snprintf(buf, size, "%ldm", seconds / 60);
-	else if (seconds < 2L * 86400)
-		snprintf(buf, size, "%ldh", seconds / 3600);
+		snprintf(buf, size, "%lldm", seconds / 60);
+	else if (seconds < 2LL * 86400)
+		snprintf(buf, size, "%lldh", seconds / 3600);
 	else
-		snprintf(buf, size, "%ldd", seconds / 86400);
+		snprintf(buf, size, "%lldd", seconds / 86400);
+}
+
+/*
+ * Decodes the UTF-8 sequence at s into *cp and returns its length, or 0
+ * when s does not start a valid one. Strict (RFC 3629): a stray
+ * continuation byte, a cut-off sequence, an overlong form, a surrogate
+ * (U+D800-U+DFFF) and anything past U+10FFFF are all invalid, because
+ * JSON parsers and terminals that refuse them would otherwise be handed
+ * what they refuse, or decode it to something else. The NUL at the end of
+ * s is never a continuation byte, so no read goes past it.
+ */
+static size_t utf8_decode(const unsigned char *s, uint32_t *cp)
+{
+	unsigned char lo = 0x80, hi = 0xbf; /* allowed range of the 2nd byte */
+	uint32_t c;
+	size_t n;
+
+	if (s[0] < 0x80) {
+		*cp = s[0];
+		return 1;
+	}
+	if (s[0] < 0xc2) /* continuation byte, or overlong 2-byte form */
+		return 0;
+	if (s[0] < 0xe0) {
+		n = 2;
+		c = s[0] & 0x1f;
+	} else if (s[0] < 0xf0) {
+		n = 3;
+		c = s[0] & 0x0f;
+		if (s[0] == 0xe0)
+			lo = 0xa0; /* below: overlong */
+		else if (s[0] == 0xed)
+			hi = 0x9f; /* above: surrogates */
+	} else if (s[0] < 0xf5) {
+		n = 4;
+		c = s[0] & 0x07;
+		if (s[0] == 0xf0)
+			lo = 0x90; /* below: overlong */
+		else if (s[0] == 0xf4)
+			hi = 0x8f; /* above: past U+10FFFF */
+	} else {
+		return 0;
+	}
+	if (s[1] < lo || s[1] > hi)
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		c = c << 6 | (s[i] & 0x3f);
+	}
+	*cp = c;
+	return n;
+}
+
+/* C0 controls, DEL and C1 controls: they drive a terminal. */
+static bool is_control(uint32_t c)
+{
+	return c < 0x20 || (c >= 0x7f && c <= 0x9f);
+}
+
+/*
+ * Characters that show as blank or as nothing, or that reorder what
+ * follows them (the bidi controls): with them a name can look like another
+ * name, or like more columns of the table. U+0020 itself is left to the
+ * callers, since JSON has no need to hide it.
+ */
+static bool is_invisible(uint32_t c)
+{
+	return c == 0x00a0 || c == 0x061c || c == 0x1680 ||
+	       (c >= 0x2000 && c <= 0x200f) ||  /* spaces, zero widths, LRM, RLM */
+	       (c >= 0x2028 && c <= 0x202f) ||  /* line breaks, bidi embeddings */
+	       (c >= 0x205f && c <= 0x2069) ||  /* space, invisible ops, isolates */
+	       c == 0x3000 || c == 0xfeff;
+}
+
+void report_escape(FILE *out, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	while (*p) {
+		uint32_t c = 0;
+		size_t n = utf8_decode(p, &c);
+
+		if (n == 0) {
+			/* one bad byte: the next may begin a valid character */
+			fprintf(out, "\\x%02x", *p);
+			n = 1;
+		} else if (c == '\\') {
+			fputs("\\\\", out);
+		} else if (c == ' ' || is_control(c) || is_invisible(c)) {
+			for (size_t i = 0; i < n; i++)
+				fprintf(out, "\\x%02x", p[i]);
+		} else {
+			fwrite(p, 1, n, out);
+		}
+		p += n;
+	}
+}
+
+/* Whether all of s is valid UTF-8. */
+static bool utf8_valid(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	uint32_t c;
+	size_t n;
+
+	for (; *p; p += n)
+		if ((n = utf8_decode(p, &c)) == 0)
+			return false;
+	return true;
+}
+
+/*
+ * s as a JSON string, pure UTF-8 whatever s holds: each byte that is not
+ * part of valid UTF-8 becomes U+FFFD (json_field adds the exact bytes),
+ * and controls and invisible characters are \u escapes, so that the
+ * document shows the same on a terminal as it parses.
+ */
+static void json_string(FILE *out, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	fputc('"', out);
+	while (*p) {
+		uint32_t c = 0;
+		size_t n = utf8_decode(p, &c);
+
+		if (n == 0) {
+			fputs("\\ufffd", out);
+			n = 1;
+		} else if (c == '"' || c == '\\') {
+			fprintf(out, "\\%c", (int)c);
+		} else if (is_control(c) || is_invisible(c)) {
+			fprintf(out, "\\u%04x", (unsigned)c);
+		} else {
+			fwrite(p, 1, n, out);
+		}
+		p += n;
+	}
+	fputc('"', out);
+}
+
+static void json_hex(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		fprintf(out, "%02x", *p);
+	fputc('"', out);
+}
+
+/*
+ * "key": value, where value is a string or null. A value that is not valid
+ * UTF-8 (a name is any bytes but '/' and NUL) cannot be a JSON string as
+ * it is: it is shown with U+FFFD for each bad byte, and "key_hex" follows
+ * with its exact bytes, so that nothing is lost and two names that differ
+ * only in their bad bytes stay apart.
+ */
+static void json_field(FILE *out, const char *key, const char *value, bool comma)
+{
+	fprintf(out, "\"%s\": ", key);
+	if (value)
+		json_string(out, value);
+	else
+		fputs("null", out);
+	if (value && !utf8_valid(value)) {
+		fprintf(out, ", \"%s_hex\": ", key);
+		json_hex(out, value);
+	}
+	if (comma)
+		fputs(", ", out);
+}
+
+/* now - then, saturated: an mtime is whatever the file's owner set. */
+static long long age_of(time_t now, time_t then)
+{
+	long long n = now, t = then;
+
+	if (t < 0 && n > LLONG_MAX + t)
+		return LLONG_MAX;
+	if (t > 0 && n < LLONG_MIN + t)
+		return LLONG_MIN;
+	return n - t;
 }
 
 static const char *display_name(const struct entry *e)
@@ -62,14 +253,17 @@ void report_table(FILE *out, const struct inventory *inv, time_t now)
 		const struct entry *e = &inv->v[i];
 		char owner[64], age[24];
 
-		format_age(age, sizeof age, (long)(now - e->st.st_mtime));
-		fprintf(out, "%-8s %-8s %12lld %-10s %04o  %5s  %s", state_name(e->state),
+		format_age(age, sizeof age, age_of(now, e->st.st_mtime));
+		fprintf(out, "%-8s %-8s %12lld %-10s %04o  %5s  ", state_name(e->state),
 			type_label(e), (long long)e->st.st_size,
 			owner_name(e->st.st_uid, owner, sizeof owner),
-			(unsigned)(e->st.st_mode & 07777), age, display_name(e));
-		for (size_t u = 0; u < e->n_users; u++)
-			fprintf(out, "%s%d(%s)", u ? " " : "  ", (int)e->users[u].pid,
-				e->users[u].comm);
+			(unsigned)(e->st.st_mode & 07777), age);
+		report_escape(out, display_name(e));
+		for (size_t u = 0; u < e->n_users; u++) {
+			fprintf(out, "%s%d(", u ? " " : "  ", (int)e->users[u].pid);
+			report_escape(out, e->users[u].comm);
+			fputc(')', out);
+		}
 		if (e->note)
 			fprintf(out, "  [%s]", e->note);
 		fputc('\n', out);
@@ -82,8 +276,9 @@ void report_action(FILE *out, const struct entry *e, bool verbose)
 
 	if (!acted && !verbose)
 		return;
-	fprintf(out, "%s %s %s (%s", e->action, type_label(e), display_name(e),
-		state_name(e->state));
+	fprintf(out, "%s %s ", e->action, type_label(e));
+	report_escape(out, display_name(e));
+	fprintf(out, " (%s", state_name(e->state));
 	if (e->type == ENTRY_OBJECT)
 		fprintf(out, ", %lld bytes", (long long)e->st.st_size);
 	if (e->note)
@@ -91,58 +286,19 @@ void report_action(FILE *out, const struct entry *e, bool verbose)
 	fprintf(out, ")\n");
 }
 
-/* Length of the valid UTF-8 sequence at s, or 0. */
-static size_t utf8_len(const unsigned char *s)
-{
-	size_t n = s[0] >= 0xf0 && s[0] < 0xf5 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc2 ? 2 : 0;
-
-	for (size_t i = 1; i < n; i++)
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-	return n;
-}
-
-static void json_string(FILE *out, const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-
-	fputc('"', out);
-	while (*p) {
-		size_t n;
-
-		if (*p == '"' || *p == '\\') {
-			fprintf(out, "\\%c", *p++);
-		} else if (*p >= 0x20 && *p < 0x7f) {
-			fputc(*p++, out);
-		} else if (*p >= 0x80 && (n = utf8_len(p)) > 0) {
-			fwrite(p, 1, n, out);
-			p += n;
-		} else {
-			/* Control characters, and stray bytes as Latin-1. */
-			fprintf(out, "\\u%04x", *p++);
-		}
-	}
-	fputc('"', out);
-}
-
-static void json_field(FILE *out, const char *key, const char *value, bool comma)
-{
-	fprintf(out, "\"%s\": ", key);
-	if (value)
-		json_string(out, value);
-	else
-		fputs("null", out);
-	if (comma)
-		fputs(", ", out);
-}
-
 static void json_entry(FILE *out, const struct entry *e, time_t now, bool with_actions)
 {
 	char owner[64], when[32], mode[8];
 	struct tm tm;
+	bool dated;
 
-	gmtime_r(&e->st.st_mtime, &tm);
-	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	/*
+	 * A file's owner can set any mtime, even one gmtime cannot convert;
+	 * ISO 8601 without an agreed extension has years 0000 to 9999 only.
+	 */
+	dated = gmtime_r(&e->st.st_mtime, &tm) != NULL &&
+		tm.tm_year >= -1900 && tm.tm_year <= 9999 - 1900 &&
+		strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm) > 0;
 	snprintf(mode, sizeof mode, "%04o", (unsigned)(e->st.st_mode & 07777));
 	fputs("    {", out);
 	json_field(out, "name", e->name, true);
@@ -155,8 +311,8 @@ static void json_entry(FILE *out, const struct entry *e, time_t now, bool with_a
 		(long long)e->st.st_size, (unsigned)e->st.st_uid);
 	json_field(out, "owner", owner_name(e->st.st_uid, owner, sizeof owner), true);
 	json_field(out, "mode", mode, true);
-	json_field(out, "mtime", when, true);
-	fprintf(out, "\"age_seconds\": %lld, ", (long long)(now - e->st.st_mtime));
+	json_field(out, "mtime", dated ? when : NULL, true);
+	fprintf(out, "\"age_seconds\": %lld, ", age_of(now, e->st.st_mtime));
 	json_field(out, "state", state_name(e->state), true);
 	json_field(out, "note", e->note, true);
 	if (with_actions) {

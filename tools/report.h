@@ -8,6 +8,15 @@
 
 #include "inventory.h"
 
+/*
+ * Writes s so that it can neither drive a terminal nor fake the layout of
+ * the output: valid UTF-8 that prints stays as it is; a backslash is
+ * written as two, \\; each byte of a control character (C0, DEL, C1), of a
+ * space or of an invisible or bidi character, and each byte that is not
+ * valid UTF-8, is written \xhh (two lower-case hex digits).
+ */
+void report_escape(FILE *out, const char *s);
+
 /* Lists every entry as a table. */
 void report_table(FILE *out, const struct inventory *inv, time_t now);
 

@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +33,7 @@ struct options {
 	const char *dir;
 	bool dry_run, force, json, quiet, verbose, sem;
 	long older_than;
+	time_t now;
 };
 
 static void usage(FILE *out)
@@ -66,33 +68,61 @@ static void usage(FILE *out)
 	      out);
 }
 
-static void usage_error(const char *fmt, const char *arg)
+/*
+ * A usage error: "shmclean: " what, then arg (escaped: it may come from a
+ * script that got it from a file name), then rest, and a hint. Exits 2.
+ */
+static _Noreturn void usage_error(const char *what, const char *arg, const char *rest)
 {
-	fputs("shmclean: ", stderr);
-	fprintf(stderr, fmt, arg);
-	fputs("\nTry 'shmclean --help'.\n", stderr);
+	fprintf(stderr, "shmclean: %s", what);
+	if (arg)
+		report_escape(stderr, arg);
+	fprintf(stderr, "%s\nTry 'shmclean --help'.\n", rest);
 	exit(2);
 }
 
-/* "30s", "10m", "2h", "7d" or plain seconds; -1 when malformed. */
-static long parse_duration(const char *s)
+/* "shmclean: <path, escaped>: why" on stderr. */
+static void complain(const char *path, const char *why)
 {
+	fputs("shmclean: ", stderr);
+	report_escape(stderr, path);
+	fprintf(stderr, ": %s\n", why);
+}
+
+/*
+ * "30s", "10m", "2h", "7d" or plain seconds, into *seconds. Returns 0, -1
+ * when s is malformed, or -2 when its seconds do not fit in a long, or the
+ * time that many seconds before now does not fit in one (a clock before
+ * 1970 and a huge age). Multiplied regardless, 144115188075855873d would
+ * wrap around to one day: a huge age must never mean a small one.
+ */
+static int parse_duration(const char *s, time_t now, long *seconds)
+{
+	long v, unit;
 	char *end;
-	long v;
 
 	errno = 0;
 	v = strtol(s, &end, 10);
-	if (errno || end == s || v < 0)
+	if (end == s || v < 0)
 		return -1;
 	switch (*end) {
 	case '\0':
-	case 's': break;
-	case 'm': v *= 60; break;
-	case 'h': v *= 3600; break;
-	case 'd': v *= 86400; break;
+	case 's': unit = 1; break;
+	case 'm': unit = 60; break;
+	case 'h': unit = 3600; break;
+	case 'd': unit = 86400; break;
 	default: return -1;
 	}
-	return *end && end[1] ? -1 : v;
+	if (*end && end[1])
+		return -1;
+	if (errno == ERANGE || v > LONG_MAX / unit)
+		return -2;
+	v *= unit;
+	/* now - v >= LONG_MIN, asked without computing it */
+	if (now < 0 && v > now - LONG_MIN)
+		return -2;
+	*seconds = v;
+	return 0;
 }
 
 static void parse_options(int argc, char **argv, struct options *o)
@@ -113,10 +143,12 @@ static void parse_options(int argc, char **argv, struct options *o)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
+	char limit[128];
 	int c;
 
 	memset(o, 0, sizeof *o);
 	o->older_than = -1;
+	o->now = time(NULL);
 	while ((c = getopt_long(argc, argv, "lnrd:fqvhV", longs, NULL)) != -1) {
 		switch (c) {
 		case 'l': o->mode = MODE_LIST; break;
@@ -129,22 +161,29 @@ static void parse_options(int argc, char **argv, struct options *o)
 		case OPT_SEM: o->sem = true; break;
 		case OPT_JSON: o->json = true; break;
 		case OPT_OLDER:
-			o->older_than = parse_duration(optarg);
-			if (o->older_than < 0)
-				usage_error("--older-than: '%s' is not a duration like 30s, 10m, 2h or 7d",
-					    optarg);
+			switch (parse_duration(optarg, o->now, &o->older_than)) {
+			case -1:
+				usage_error("--older-than: '", optarg,
+					    "' is not a duration like 30s, 10m, 2h or 7d");
+			case -2:
+				snprintf(limit, sizeof limit, "' is too long: the most is "
+					 "%ld seconds (%ldd)", LONG_MAX, LONG_MAX / 86400);
+				usage_error("--older-than: '", optarg, limit);
+			default:
+				break;
+			}
 			break;
 		case 'h': usage(stdout); exit(0);
 		case 'V': printf("shmclean (shmshim) %s\n", SHMSHIM_VERSION); exit(0);
-		default: usage_error("%s", "unknown option or missing argument");
+		default: usage_error("unknown option or missing argument", NULL, "");
 		}
 	}
 	if (o->mode == MODE_REMOVE && optind == argc)
-		usage_error("%s", "-r needs at least one object name");
+		usage_error("-r needs at least one object name", NULL, "");
 	if (o->mode != MODE_REMOVE && optind < argc)
-		usage_error("unexpected argument '%s' (names go with -r)", argv[optind]);
+		usage_error("unexpected argument '", argv[optind], "' (names go with -r)");
 	if (o->mode == MODE_REMOVE && o->json)
-		usage_error("%s", "--json does not go with -r");
+		usage_error("--json does not go with -r", NULL, "");
 }
 
 static int remove_named(const struct config *cf, const struct options *o,
@@ -156,20 +195,28 @@ static int remove_named(const struct config *cf, const struct options *o,
 		bool in_use;
 
 		if (o->dry_run) {
-			if (!o->quiet)
-				printf("would remove %s\n", names[i]);
+			if (!o->quiet) {
+				fputs("would remove ", stdout);
+				report_escape(stdout, names[i]);
+				putchar('\n');
+			}
 			continue;
 		}
 		if (clean_named(cf, o->sem ? KIND_SEM : KIND_SHM, names[i], &in_use) < 0) {
-			fprintf(stderr, "shmclean: %s: %s\n", names[i], strerror(errno));
+			complain(names[i], strerror(errno));
 			status = 1;
 			continue;
 		}
-		if (in_use)
-			fprintf(stderr, "shmclean: warning: %s was in use; its users keep it "
-				"until they close it\n", names[i]);
-		if (!o->quiet)
-			printf("removed %s\n", names[i]);
+		if (in_use) {
+			fputs("shmclean: warning: ", stderr);
+			report_escape(stderr, names[i]);
+			fputs(" was in use; its users keep it until they close it\n", stderr);
+		}
+		if (!o->quiet) {
+			fputs("removed ", stdout);
+			report_escape(stdout, names[i]);
+			putchar('\n');
+		}
 	}
 	return status;
 }
@@ -183,8 +230,9 @@ static int clean_one(struct inventory *inv, size_t i, const struct clean_opts *c
 	if (e->action) /* done with its object */
 		return 0;
 	if (clean_entry(e, co) < 0) {
-		fprintf(stderr, "shmclean: cannot remove %s: %s\n", e->path,
-			strerror(e->error));
+		fputs("shmclean: cannot remove ", stderr);
+		report_escape(stderr, e->path);
+		fprintf(stderr, ": %s\n", strerror(e->error));
 		return -1;
 	}
 	if (lock && strcmp(e->action, "removed") == 0 && access(lock->path, F_OK) < 0) {
@@ -199,12 +247,12 @@ static int clean_one(struct inventory *inv, size_t i, const struct clean_opts *c
 
 static int scan_and_act(const struct config *cf, const struct options *o)
 {
-	struct clean_opts co = { cf, o->dry_run, o->force, o->older_than, time(NULL) };
+	struct clean_opts co = { cf, o->dry_run, o->force, o->older_than, o->now };
 	struct inventory inv;
 	int status = 0;
 
 	if (inventory_scan(&inv, cf->root) < 0) {
-		fprintf(stderr, "shmclean: %s: %s\n", *cf->root ? cf->root : "/", strerror(errno));
+		complain(*cf->root ? cf->root : "/", strerror(errno));
 		return 1;
 	}
 	users_classify(&inv);
@@ -223,11 +271,48 @@ static int scan_and_act(const struct config *cf, const struct options *o)
 	return status;
 }
 
+/* A bad --dir or SHMSHIM_DIR: one line, exit 2. */
+static _Noreturn void setting_error(const char *what, const char *problem)
+{
+	fprintf(stderr, "shmclean: %s %s\n", what, problem);
+	exit(2);
+}
+
+/*
+ * The root from --dir, else SHMSHIM_DIR; NULL for the default. config_parse
+ * takes /tmp for an empty or over-long value, as a library must rather than
+ * fail, but a cleaner told to look at one directory must not clean
+ * another: here such a value is a usage error. max is the longest root
+ * config_parse keeps.
+ */
+static const char *root_given(const struct options *o, size_t max)
+{
+	const char *dir = o->dir ? o->dir : getenv("SHMSHIM_DIR");
+	const char *what = o->dir ? "--dir" : "SHMSHIM_DIR";
+	size_t len;
+
+	if (dir == NULL)
+		return NULL;
+	if (*dir == '\0')
+		setting_error(what, o->dir ? "is empty: give a directory"
+				  : "is set but empty: give a directory, or unset it for /tmp");
+	len = strlen(dir);
+	if (len > max) {
+		char problem[80];
+
+		snprintf(problem, sizeof problem, "is too long: %zu bytes, the most is %zu",
+			 len, max);
+		setting_error(what, problem);
+	}
+	return dir;
+}
+
 int main(int argc, char **argv)
 {
 	struct options o;
 	struct config cf;
 	struct stat st;
+	const char *root;
 
 	parse_options(argc, argv, &o);
 	/*
@@ -235,11 +320,15 @@ int main(int argc, char **argv)
 	 * file; lease_broken asks instead, and SIGIO's default would kill us.
 	 */
 	signal(SIGIO, SIG_IGN);
-	config_parse(&cf, o.dir ? o.dir : getenv("SHMSHIM_DIR"), getenv("SHMSHIM_NAMES"),
+	config_parse(&cf, root_given(&o, sizeof cf.root - 1), getenv("SHMSHIM_NAMES"),
 		     getenv("SHMSHIM_LOCK_TIMEOUT_MS"), NULL);
-	if (stat(*cf.root ? cf.root : "/", &st) < 0 || !S_ISDIR(st.st_mode)) {
-		fprintf(stderr, "shmclean: %s: %s\n", *cf.root ? cf.root : "/",
-			errno && !S_ISDIR(st.st_mode) ? strerror(errno) : "not a directory");
+	root = *cf.root ? cf.root : "/";
+	if (stat(root, &st) < 0) {
+		complain(root, strerror(errno));
+		return 1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		complain(root, "not a directory");
 		return 1;
 	}
 	if (o.mode == MODE_REMOVE)
