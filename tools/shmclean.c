@@ -279,11 +279,11 @@ static _Noreturn void setting_error(const char *what, const char *problem)
 }
 
 /*
- * The root from --dir, else SHMSHIM_DIR; NULL for the default. config_parse
- * takes /tmp for an empty or over-long value, as a library must rather than
- * fail, but a cleaner told to look at one directory must not clean
- * another: here such a value is a usage error. max is the longest root
- * config_parse keeps.
+ * The root from --dir, else SHMSHIM_DIR; NULL for the default. An empty
+ * or over-long value makes every library call fail (config_parse sets
+ * root_error); a cleaner told to look at one directory must not clean
+ * another, nor guess: here such a value is a usage error, said before
+ * anything is looked at. max is the longest root config_parse keeps.
  */
 static const char *root_given(const struct options *o, size_t max)
 {
@@ -322,6 +322,8 @@ int main(int argc, char **argv)
 	signal(SIGIO, SIG_IGN);
 	config_parse(&cf, root_given(&o, sizeof cf.root - 1), getenv("SHMSHIM_NAMES"),
 		     getenv("SHMSHIM_LOCK_TIMEOUT_MS"), NULL);
+	if (cf.root_error) /* root_given has refused these already */
+		return 2;
 	root = *cf.root ? cf.root : "/";
 	if (stat(root, &st) < 0) {
 		complain(root, strerror(errno));
