@@ -352,9 +352,10 @@ def end(p):
 
 
 def comm_of(pid):
-    """What shmclean reads as the command: /proc/PID/comm up to a newline."""
+    """What shmclean reads as the command: /proc/PID/comm without the
+    newline the kernel ends it with (one of the process's own stays)."""
     with open("/proc/%d/comm" % pid, "rb") as f:
-        return f.read().split(b"\n")[0]
+        return f.read()[:-1]
 
 
 @contextlib.contextmanager

@@ -303,16 +303,20 @@ static size_t visit_all(visit_fn visit, void *ctx)
 static void read_comm(pid_t pid, char *comm, size_t size)
 {
 	char path[64];
-	FILE *f;
+	ssize_t n;
+	int fd;
 
 	snprintf(path, sizeof path, "/proc/%d/comm", (int)pid);
 	comm[0] = '\0';
-	f = fopen(path, "re");
-	if (f == NULL)
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
 		return;
-	if (fgets(comm, (int)size, f))
-		comm[strcspn(comm, "\n")] = '\0';
-	fclose(f);
+	n = read(fd, comm, size - 1);
+	close(fd);
+	/* The kernel ends it with a newline; one inside is the process's own. */
+	if (n > 0 && comm[n - 1] == '\n')
+		n--;
+	comm[n > 0 ? n : 0] = '\0';
 }
 
 /* Adds pid to the list once (visits come process by process). */
