@@ -289,7 +289,8 @@ static bool due(const struct entry *e, const struct clean_opts *o)
 	default:
 		return false;
 	}
-	return o->older_than < 0 || o->now - e->st.st_mtime > o->older_than;
+	/* Not now - mtime: an owner may set any mtime, and that could overflow. */
+	return o->older_than < 0 || e->st.st_mtime < o->now - o->older_than;
 }
 
 int clean_entry(struct entry *e, const struct clean_opts *o)
