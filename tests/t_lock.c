@@ -65,7 +65,7 @@ static void test_killed_holder(void)
 	killed = now_seconds();
 	kill_holder(holder);
 	ok(finish(w, &done), "it succeeds once the holder is SIGKILLed");
-	if (!ok(done - killed < 1.0, "... within a second of the kill"))
+	if (!timed_ok(done - killed < 1.0, "... within a second of the kill"))
 		diag("it took %.3f s", done - killed);
 	root_is_empty("(the object is gone, and no lock file is left)");
 }
@@ -74,14 +74,12 @@ static void test_killed_holder(void)
 static void test_open_does_not_wait(void)
 {
 	pid_t holder = start_holder("free", -1);
-	double t = now_seconds();
 	int fd = shm_open("/free", O_RDWR, 0);
 	int fd2 = shm_open("/free", O_RDWR | O_CREAT, 0600);
 
-	t = now_seconds() - t;
+	/* Not timed: the holder never lets go, so a call that waited would fail. */
 	ok(fd >= 0 && fd2 >= 0, "shm_open of an object whose lock is held works");
-	if (!ok(t < 0.2, "... at once"))
-		diag("it took %.3f s", t);
+	ok(waitpid(holder, NULL, WNOHANG) == 0, "... while the holder still holds it");
 	close(fd);
 	close(fd2);
 	kill_holder(holder);
@@ -133,8 +131,8 @@ static void test_killed_in_calls(void)
 		if (fd < 0 || close(fd) < 0 || s == SEM_FAILED || sem_close(s) < 0 || !unlinked)
 			failed++;
 	}
-	ok(slow == 0, "after killing a process inside calls %d times, no call waited a second (%d did)",
-	   rounds, slow);
+	timed_ok(slow == 0, "after killing a process inside calls %d times, no call waited a second "
+		 "(%d did)", rounds, slow);
 	ok(failed == 0, "... and every open and unlink after it worked (%d failed)", failed);
 	/* A semaphore's temporary file may be left by the kill; sem_open removes it. */
 	root_is_empty("(nothing stranded by the killed processes)");
@@ -148,7 +146,7 @@ static void test_short_wait(void)
 
 	t = now_seconds() - t;
 	ok(r == 0, "shm_unlink waits out a holder that keeps the lock 50 ms");
-	if (!ok(t < 0.5, "... and returns soon after, not a whole second later"))
+	if (!timed_ok(t < 0.5, "... and returns soon after, not a whole second later"))
 		diag("it took %.3f s", t);
 	wait_status(holder);
 }
@@ -161,7 +159,7 @@ static void test_long_wait(void)
 
 	t = now_seconds() - t;
 	ok(r == 0 && t >= 1.3, "with the default time-out, shm_unlink waits for a holder of 1.5 s");
-	if (!ok(t < 3.0, "... and finishes soon after it lets go"))
+	if (!timed_ok(t < 3.0, "... and finishes soon after it lets go"))
 		diag("it took %.3f s", t);
 	wait_status(holder);
 	root_is_empty("after the waits");
@@ -191,7 +189,7 @@ static void test_lock_file(void)
 		t = now_seconds();
 		kill_holder(holder);
 		ok(wait_status(pid) == 0, "it succeeds once the holder is SIGKILLed");
-		if (!ok(now_seconds() - t < 1.0, "... within a second"))
+		if (!timed_ok(now_seconds() - t < 1.0, "... within a second"))
 			diag("it took %.3f s", now_seconds() - t);
 	} else {
 		ok(wait_status(pid) == 0,
@@ -292,8 +290,8 @@ static void test_lease(void)
 	t = now_seconds();
 	fd = shm_open("/leased", O_RDWR, 0);
 	t = now_seconds() - t;
-	ok(fd >= 0, "shm_open of an object under a write lease waits for it");
-	if (!ok(t >= 0.1 && t < 1.0, "... until the lease is given back (200 ms)"))
+	ok(fd >= 0 && t >= 0.1, "shm_open of an object under a write lease waits for it");
+	if (!timed_ok(t < 1.0, "... until the lease is given back (200 ms), not longer"))
 		diag("it took %.3f s", t);
 	ok(fd >= 0 && (fcntl(fd, F_GETFL) & O_NONBLOCK) == 0,
 	   "... and its descriptor is not left non-blocking");
@@ -328,7 +326,9 @@ static int timeout_case(void)
 	fails_with(shm_unlink("/held"), EAGAIN,
 		   "a lock held past SHMSHIM_LOCK_TIMEOUT_MS=300 gives EAGAIN");
 	t = now_seconds() - t;
-	if (!ok(t >= 0.29 && t < 2.0, "... after about 300 ms"))
+	if (!ok(t >= 0.29, "... after waiting 300 ms"))
+		diag("it took %.3f s", t);
+	if (!timed_ok(t < 2.0, "... and not much longer"))
 		diag("it took %.3f s", t);
 	kill_holder(holder);
 	ok(shm_unlink("/held") == 0, "once the holder is gone, shm_unlink works");
