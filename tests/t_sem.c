@@ -273,9 +273,69 @@ static void test_racing_creators(void)
 	root_is_empty("after the races");
 }
 
-int main(void)
+/*
+ * A new semaphore is never seen half made. The creator (this program run
+ * again as "t_sem create NAME") is slowed down by strace, each of its
+ * writes delayed by a second; meanwhile an opener looks every 10 ms, and
+ * must find nothing (ENOENT) or the whole semaphore (value 3), never a
+ * file still empty (EINVAL, too short) or a value of 0.
+ */
+static void test_never_half_made(const char *self)
+{
+	int seen_whole = 0, seen_none = 0, seen_other = 0, v;
+	pid_t creator;
+
+#ifdef __SANITIZE_ADDRESS__
+	/* LeakSanitizer needs ptrace itself, which strace has taken. */
+	(void)self, (void)v, (void)creator;
+	skip(2, "a program traced by strace cannot run under AddressSanitizer (preload run checks it)");
+	return;
+#endif
+	if (getenv("SHMSHIM_TEST_VALGRIND") || system("command -v strace >/dev/null 2>&1") != 0) {
+		skip(2, "needs strace, and not valgrind (the preload run checks it)");
+		return;
+	}
+	fflush(stdout);
+	creator = fork();
+	if (creator == 0) {
+		execlp("strace", "strace", "-f", "-qq", "-o", "/dev/null", "-e", "trace=write",
+		       "-e", "inject=write:delay_enter=1000000", self, "create", "/slow",
+		       (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < 300 && !seen_whole; i++) {
+		sem_t *s = sem_open("/slow", 0);
+
+		if (s == SEM_FAILED) {
+			if (errno == ENOENT)
+				seen_none++;
+			else
+				seen_other++;
+		} else {
+			v = -1;
+			if (sem_getvalue(s, &v) == 0 && v == 3)
+				seen_whole++;
+			else
+				seen_other++;
+			sem_close(s);
+		}
+		sleep_ms(10);
+	}
+	ok(wait_status(creator) == 0 && seen_whole == 1 && seen_none > 0,
+	   "a slowed creator: openers saw nothing (%d times), then the whole semaphore", seen_none);
+	ok(seen_other == 0, "... and never a half-made one (%d times)", seen_other);
+	sem_unlink("/slow");
+}
+
+int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc > 2 && strcmp(argv[1], "create") == 0) {
+		sem_t *s = sem_open(argv[2], O_CREAT | O_EXCL, 0600, 3);
+
+		return s != SEM_FAILED && sem_close(s) == 0 ? 0 : 1;
+	}
+	test_never_half_made(argv[0]);
 	test_basics();
 	test_long_name();
 	test_hostile();
