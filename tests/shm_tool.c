@@ -4,8 +4,12 @@
  *   shm_tool create NAME [SIZE]  create an object, write to it, exit
  *   shm_tool hold NAME [SIZE]    create (or open) it and keep the descriptor
  *   shm_tool open NAME           open an existing object read-only, keep it
+ *   shm_tool open-on-cue NAME    wait for a line on standard input, then open
+ *                                as "open" does
  *   shm_tool map NAME            create it, map it, close the descriptor
  *   shm_tool lock NAME           hold the lock file <root>/.SHML<NAME>
+ *   shm_tool flock NAME          hold flock(LOCK_EX) on the data file
+ *                                <root>/.SHMD<NAME>, the object's own lock
  *   shm_tool sem NAME            create a semaphore (value 1) and keep it open
  *   shm_tool race NAME           open an existing object; 20 ms later say
  *                                whether it is still the file at its path
@@ -109,6 +113,23 @@ int main(int argc, char **argv)
 			return fail("lock");
 		ready_and_wait();
 		return 0;
+	}
+	if (strcmp(cmd, "flock") == 0) {
+		char path[4096];
+
+		snprintf(path, sizeof path, "%s/.SHMD%s", getenv("SHMSHIM_DIR"), name + 1);
+		fd = open(path, O_RDONLY | O_NOFOLLOW);
+		if (fd < 0 || flock(fd, LOCK_EX) < 0)
+			return fail("flock");
+		ready_and_wait();
+		return 0;
+	}
+	if (strcmp(cmd, "open-on-cue") == 0) {
+		char c;
+
+		while (read(0, &c, 1) > 0 && c != '\n')
+			;
+		cmd = "open";
 	}
 	if (strcmp(cmd, "open") == 0) {
 		fd = shm_open(name, O_RDONLY, 0);

@@ -9,6 +9,7 @@ import json
 import os
 import pwd
 import random
+import re
 import shutil
 import signal
 import subprocess
@@ -509,6 +510,237 @@ def test_recreate_race(root):
     ok(os.listdir(root) == [], "nothing left after the race", os.listdir(root))
 
 
+def strace_usable():
+    """Whether strace is installed and may trace here (ptrace can be
+    forbidden in a container)."""
+    return shutil.which("strace") is not None and subprocess.run(
+        ["strace", "-f", "-qq", "-o", os.devnull, "true"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode == 0
+
+
+def wait_for(what, cond, timeout=60):
+    """Polls cond until it returns something true, and returns that. The
+    time-out is only a safety net: raises TimeoutError naming what."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = cond()
+        if v:
+            return v
+        if time.monotonic() > deadline:
+            raise TimeoutError("waited %d s for %s" % (timeout, what))
+        time.sleep(0.005)
+
+
+def locks_on(st):
+    """The locks and leases /proc/locks lists on st's file, as tuples
+    (class, state, type, pid): ("LEASE", "ACTIVE", "WRITE", 42)."""
+    where = "%02x:%02x:%d" % (os.major(st.st_dev), os.minor(st.st_dev), st.st_ino)
+    found = []
+    with open("/proc/locks") as f:
+        for line in f:
+            w = line.split()
+            if len(w) >= 6 and w[1] != "->" and w[5] == where:
+                found.append((w[1], w[2], w[3], int(w[4])))
+    return found
+
+
+def read_text(path):
+    with open(path) as f:
+        return f.read()
+
+
+TRACE = ["-f", "-qq", "-y", "-e", "trace=flock,fcntl"]
+
+
+def calibrate(root, data):
+    """Runs shmclean on root, which holds the orphan whose data file is
+    data, under strace. Returns which flock call (counted from 1) first
+    locks that file, and which fcntl call then takes the removal's write
+    lease on it (the scan's lease comes before any lock), so that
+    strace's inject can stop shmclean exactly there; and what was seen, to
+    show on failure."""
+    fd, log = tempfile.mkstemp(prefix="shmshim-strace.")
+    os.close(fd)
+    env = env_for(root)
+    env.pop("LD_PRELOAD")
+    try:
+        r = subprocess.run(["strace", "-o", log] + TRACE + [CLEAN, "-v"], env=env, timeout=120,
+                           capture_output=True, text=True)
+        text = read_text(log)
+    finally:
+        os.unlink(log)
+    calls = re.findall(r"^\d+ +(flock|fcntl)\(\d+<([^>]*)>, ([^)]*)\)", text, re.M)
+    detail = r.stdout + r.stderr + text
+    counts = {"flock": 0, "fcntl": 0}
+    lock_n = None
+    for call, path, args in calls:
+        counts[call] += 1
+        if call == "flock" and path == data and lock_n is None and args.startswith("LOCK_EX"):
+            lock_n = counts["flock"]
+        if call == "fcntl" and path == data and lock_n and args == "F_SETLEASE, F_WRLCK":
+            return lock_n, counts["fcntl"], detail
+    return lock_n, None, detail
+
+
+def traced_shmclean(root, inject):
+    """Starts shmclean -v on root under strace with the given inject rule;
+    returns the strace process and its log's path."""
+    fd, log = tempfile.mkstemp(prefix="shmshim-strace.")
+    os.close(fd)
+    env = dict(env_for(root), SHMSHIM_LOCK_TIMEOUT_MS="60000")
+    env.pop("LD_PRELOAD")
+    p = subprocess.Popen(["strace", "-o", log, "-e", "inject=" + inject] + TRACE + [CLEAN, "-v"],
+                         env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    started.append(p)
+    return p, log
+
+
+def stopped_pid(log):
+    """The PID of shmclean once strace reports it stopped by the injected
+    SIGSTOP, else None."""
+    m = re.search(r"^(\d+) +--- stopped by SIGSTOP ---$", read_text(log), re.M)
+    return int(m.group(1)) if m else None
+
+
+def our_tracee(tracer, pid):
+    """Whether pid is still the child of tracer (a strace this test started)."""
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            return ("PPid:\t%d\n" % tracer.pid) in f.read()
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+
+
+def signal_tracee(tracer, pid, sig):
+    if pid is not None and tracer.poll() is None and our_tracee(tracer, pid):
+        os.kill(pid, sig)
+
+
+def end_traced(tracer, pid, log):
+    """Ends a traced shmclean that is still there (it may be stopped); its
+    strace then reaps it and exits. Removes the log."""
+    signal_tracee(tracer, pid, signal.SIGKILL)
+    try:
+        tracer.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        tracer.kill()
+        tracer.communicate()
+    os.unlink(log)
+
+
+def opened_files(p):
+    """(st_dev, st_ino) of every file process p has open."""
+    found = set()
+    fd_dir = "/proc/%d/fd" % p.pid
+    for fd in os.listdir(fd_dir):
+        with contextlib.suppress(OSError):
+            st = os.stat(os.path.join(fd_dir, fd))
+            found.add((st.st_dev, st.st_ino))
+    return found
+
+
+def test_open_under_lease(root):
+    """An open while shmclean holds its write lease, before it asks whether
+    the lease was broken: the opener waits and gets the object, which
+    shmclean keeps. strace stops shmclean right after the lease is granted;
+    only then does the opener open."""
+    if not strace_usable():
+        skip(4, "strace is not installed or cannot trace here")
+        return
+    data = os.path.join(root, ".SHMDx")
+    tool(root, "create", "/x")
+    _, lease_n, detail = calibrate(root, data)
+    if not ok(lease_n is not None and not os.path.exists(data),
+              "calibration: shmclean removes an orphan /x under strace, taking a lease on it",
+              detail):
+        shmclean(root, "-q")
+        return
+    tool(root, "create", "/x")
+    before = os.stat(data)
+    opener = subprocess.Popen([TOOL, "open-on-cue", "/x"],
+                              env=dict(env_for(root), SHMSHIM_LOCK_TIMEOUT_MS="60000"),
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    started.append(opener)
+    cleaner, log = traced_shmclean(root, "fcntl:signal=SIGSTOP:when=%d" % lease_n)
+    pid = None
+    try:
+        pid = wait_for("shmclean to stop holding its lease", lambda: stopped_pid(log))
+        held = locks_on(before)
+        ok(("LEASE", "ACTIVE", "WRITE", pid) in held and ("FLOCK", "ADVISORY", "WRITE", pid) in held,
+           "shmclean is stopped holding /x's lock and a write lease on it", held)
+        opener.stdin.write("\n")
+        opener.stdin.flush()
+        wait_for("the open to break the lease",
+                 lambda: any(lk[:2] == ("LEASE", "BREAKING") for lk in locks_on(before)))
+        signal_tracee(cleaner, pid, signal.SIGCONT)
+        out, err = cleaner.communicate(timeout=120)
+        line = opener.stdout.readline().strip()
+        ok(line == "ready" and (before.st_dev, before.st_ino) in opened_files(opener),
+           "the opener waits for the lease and gets the object that was there, not ENOENT", line)
+        after = os.stat(data) if os.path.exists(data) else None
+        ok(cleaner.returncode == 0 and "kept shm /x (" in out and "in use now)" in out and
+           after is not None and after.st_ino == before.st_ino,
+           "shmclean finds its lease broken and keeps /x", out + err)
+    except TimeoutError as e:
+        ok(False, "the interleaving was forced", "%s\n%s" % (e, read_text(log)))
+    finally:
+        end_traced(cleaner, pid, log)
+        release(opener)
+    shmclean(root, "-q")
+    ok(os.listdir(root) == [], "nothing left", os.listdir(root))
+
+
+def test_lock_unlinked(root):
+    """shmclean waits for the object's lock while its holder removes the
+    object and a new one is made at the name: having the old file's lock,
+    shmclean sees it is no longer linked and looks again, and keeps the new
+    object, which is in use. strace stops shmclean just before its first
+    try at the old file's lock (and makes that try fail, as if held)."""
+    if not strace_usable():
+        skip(3, "strace is not installed or cannot trace here")
+        return
+    data = os.path.join(root, ".SHMDx")
+    tool(root, "create", "/x")
+    lock_n, _, detail = calibrate(root, data)
+    if not ok(lock_n is not None and not os.path.exists(data),
+              "calibration: shmclean removes an orphan /x under strace, locking it", detail):
+        shmclean(root, "-q")
+        return
+    tool(root, "create", "/x")
+    old = os.stat(data)
+    cleaner, log = traced_shmclean(root, "flock:error=EAGAIN:signal=SIGSTOP:when=%d" % lock_n)
+    pid, locker, new_holder = None, None, None
+    try:
+        pid = wait_for("shmclean to stop before locking /x", lambda: stopped_pid(log))
+        locker = holder(root, "flock", "/x")
+        os.unlink(data)  # as the lock's holder (a shm_unlink) would
+        new_holder = holder(root, "hold", "/x")
+        new = os.stat(data)
+        seen = len(read_text(log))
+        waiting = re.compile(r"^%d +flock\(\d+<%s>\(deleted\), LOCK_EX\|LOCK_NB\) += -1 EAGAIN"
+                             r" \([^()]*\)$" % (pid, re.escape(data)), re.M)
+        signal_tracee(cleaner, pid, signal.SIGCONT)
+        wait_for("shmclean to wait for the old file's lock",
+                 lambda: waiting.search(read_text(log)[seen:]))
+        release(locker)
+        out, err = cleaner.communicate(timeout=120)
+        after = os.stat(data) if os.path.exists(data) else None
+        ok(cleaner.returncode == 0 and "kept shm /x (" in out and "in use now)" in out and
+           after is not None and after.st_ino == new.st_ino and new.st_ino != old.st_ino,
+           "shmclean, which locked the old file once it was unlinked, keeps the new /x in use",
+           out + err)
+    except TimeoutError as e:
+        ok(False, "the interleaving was forced", "%s\n%s" % (e, read_text(log)))
+    finally:
+        end_traced(cleaner, pid, log)
+        for p in (locker, new_holder):
+            if p is not None:
+                release(p)
+    shmclean(root, "-q")
+    ok(os.listdir(root) == [], "nothing left", os.listdir(root))
+
+
 def main():
     global LIB, TOOL, CLEAN
     for path in (LIB, TOOL, CLEAN):
@@ -522,7 +754,8 @@ def main():
         for test in (test_usage, test_holders, test_stale_lock, test_long_names,
                      test_older_than, test_recreated, test_foreign, test_remove_named,
                      test_semaphores, test_temporaries, test_other_users_dirs,
-                     test_other_users, test_failure_exit, test_race, test_recreate_race):
+                     test_other_users, test_failure_exit, test_race, test_recreate_race,
+                     test_open_under_lease, test_lock_unlinked):
             test(root)
     finally:
         for p in started:
