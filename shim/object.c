@@ -270,6 +270,8 @@ static int open_data(const struct config *cf, struct place *pl, int oflag,
 				/* Its directory was removed meanwhile. */
 				if (place_reopen_data_dir(pl) < 0)
 					return -1;
+				/* Whoever made the new one decides again. */
+				create = place_trusted(pl);
 				continue;
 			}
 			if (errno != EEXIST || (oflag & O_EXCL))

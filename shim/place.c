@@ -195,8 +195,7 @@ static int open_subdir(struct place *pl, int parent, const char *name, bool crea
 			fd = make_dir(pl, parent, name, flags);
 			if (fd < 0 && errno == EEXIST)
 				continue; /* made by someone else meanwhile */
-			if (fd >= 0)
-				return fd;
+			/* Checked like any other: the plain way can be raced. */
 		}
 		if (fd < 0) {
 			if (errno == ELOOP || errno == ENOTDIR)

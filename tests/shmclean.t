@@ -629,6 +629,69 @@ def end_traced(tracer, pid, log):
     os.unlink(log)
 
 
+def test_create_dir_swapped(root):
+    """The shim, not shmclean: root creates a long-name object; between the
+    opening of its own .SHMD and the create in it, the directory is removed
+    (another unlink tidying it) and nobody puts a .SHMD of its own in its
+    place. strace stops the creator at that create; the test swaps the
+    directory, then lets it go on. Its create then fails (the directory it
+    opened is gone); it must look again, see nobody's directory, and make
+    nothing there: EACCES."""
+    if not strace_usable() or os.getuid() != 0:
+        skip(3, "needs root, and strace that can trace here")
+        return
+    name = "/" + "R" * 252
+    digest = hashlib.md5(name[1:].encode()).hexdigest()
+    data_dir = os.path.join(root, "." + digest, ".SHMD")
+    data = os.path.join(data_dir, name[1:])
+    trace = ["strace", "-f", "-qq", "-y", "-e", "trace=openat"]
+    fd, log = tempfile.mkstemp(prefix="shmshim-strace.")
+    os.close(fd)
+    try:
+        # Calibration: which openat (counted from 1) is the create.
+        tool(root, "create", name)
+        os.unlink(data)
+        subprocess.run(trace + ["-o", log, TOOL, "create", name], env=env_for(root),
+                       timeout=60, capture_output=True)
+        calls = re.findall(r"^\d+ +openat\((.*)$", read_text(log), re.M)
+        n = next((i + 1 for i, c in enumerate(calls)
+                  if ".SHMD>" in c and "O_CREAT" in c), None)
+        os.unlink(data)
+        # The injected SIGSTOP takes hold as the call returns: stop at the
+        # one before, the opening of .SHMD.
+        if not ok(n is not None and n > 1 and '".SHMD"' in calls[n - 2],
+                  "calibration: the creator opens .SHMD at openat number %s, then creates" %
+                  (n - 1 if n else None), calls):
+            return
+        n -= 1
+        tracer = subprocess.Popen(trace + ["-o", log, "-e", "inject=openat:signal=SIGSTOP:when=%d" % n,
+                                           TOOL, "create", name],
+                                  env=env_for(root), stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True)
+        started.append(tracer)
+        pid = None
+        try:
+            pid = wait_for("the creator to stop before its create", lambda: stopped_pid(log))
+            os.rmdir(data_dir)
+            os.mkdir(data_dir)
+            os.chown(data_dir, pwd.getpwnam("nobody").pw_uid, -1)
+            os.chmod(data_dir, 0o1777)
+            signal_tracee(tracer, pid, signal.SIGCONT)
+            out, err = tracer.communicate(timeout=60)
+        finally:
+            signal_tracee(tracer, pid, signal.SIGKILL)
+            if tracer.poll() is None:
+                tracer.communicate(timeout=30)
+        ok(tracer.returncode != 0 and "Permission denied" in err,
+           "root's create, whose .SHMD was replaced by nobody's meanwhile, fails with EACCES",
+           out + err)
+        ok(os.listdir(data_dir) == [], "... and puts nothing in nobody's directory",
+           os.listdir(data_dir))
+    finally:
+        os.unlink(log)
+        shutil.rmtree(os.path.dirname(data_dir), ignore_errors=True)
+
+
 def opened_files(p):
     """(st_dev, st_ino) of every file process p has open."""
     found = set()
@@ -754,6 +817,7 @@ def main():
         for test in (test_usage, test_holders, test_stale_lock, test_long_names,
                      test_older_than, test_recreated, test_foreign, test_remove_named,
                      test_semaphores, test_temporaries, test_other_users_dirs,
+                     test_create_dir_swapped,
                      test_other_users, test_failure_exit, test_race, test_recreate_race,
                      test_open_under_lease, test_lock_unlinked):
             test(root)
