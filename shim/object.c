@@ -89,11 +89,11 @@ static bool protected_refuses(const struct config *cf, const struct place *pl,
  * truncated.
  */
 static int finish_existing(const struct config *cf, const struct place *pl,
-			   int fd, int oflag, bool protect, struct waiter *w)
+			   int fd, int oflag, bool protect)
 {
 	struct stat st;
 
-	if (place_check_file(pl, fd, &st, w) < 0)
+	if (place_check_file(pl, fd, &st) < 0)
 		goto fail;
 	if (protect && (oflag & O_CREAT) && protected_refuses(cf, pl, &st)) {
 		errno = EACCES;
@@ -188,8 +188,8 @@ static int remove_leftover(int dir, const char *tmp)
  * written as <root>/.SEMTfoo, then linked to the real name. We hold the
  * name's lock file, so the temporary name is ours alone; one that exists
  * is the leftover of a holder that died and goes, if it is ours (else
- * EACCES: shmclean removes it). Openers that see the second
- * link in the instant before it goes wait for it (place_check_file).
+ * EACCES: shmclean removes it). Openers that see the second link
+ * meanwhile use the semaphore all the same (place_check_file).
  */
 static int create_named(struct place *pl, int oflag, mode_t mode,
 			const struct object_init *init)
@@ -284,7 +284,7 @@ static int open_data(const struct config *cf, struct place *pl, int oflag,
 				close(fd);
 				return errno = EEXIST, -1;
 			}
-			return finish_existing(cf, pl, fd, oflag, init == NULL, &w);
+			return finish_existing(cf, pl, fd, oflag, init == NULL);
 		}
 		if (errno == ENOENT && (oflag & O_CREAT) && !create)
 			return errno = EACCES, -1; /* would be created there */

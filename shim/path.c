@@ -23,6 +23,7 @@ void path_prefix(enum obj_kind kind, bool lock, char out[PREFIX_LEN + 1])
 
 void path_init(struct obj_path *p)
 {
+	p->kind = KIND_SHM;
 	p->hashed = false;
 	p->root = p->data = p->lock = p->temp = p->hash_dir = p->data_parent = "";
 	p->data_sub[0] = p->lock_sub[0] = '\0';
@@ -87,6 +88,7 @@ int path_map(const char *root, enum obj_kind kind, const char *bare,
 	path_prefix(kind, true, lock_prefix);
 	memcpy(temp_prefix, data_prefix, sizeof temp_prefix);
 	temp_prefix[PREFIX_LEN - 1] = 'T';
+	out->kind = kind;
 	out->root = root;
 	out->leaf = bare;
 	out->hashed = len + PREFIX_LEN > name_max;

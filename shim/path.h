@@ -24,6 +24,7 @@ enum obj_kind {
 #define PATH_SPACE 1024
 
 struct obj_path {
+	enum obj_kind kind;
 	bool hashed;                /* long name: <root>/.<md5>/.SHMD/<name> */
 	const char *root;           /* the root, no trailing slash ("" is "/") */
 	const char *data;           /* path of the data file; "" unmapped */

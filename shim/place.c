@@ -309,34 +309,29 @@ static bool being_linked(const struct place *pl, const struct stat *st)
 	       temp.st_dev == st->st_dev && temp.st_ino == st->st_ino;
 }
 
-int place_check_file(const struct place *pl, int fd, struct stat *st,
-		     struct waiter *w)
+int place_check_file(const struct place *pl, int fd, struct stat *st)
 {
-	for (;;) {
-		if (fstat(fd, st) < 0)
-			return -1;
-		if (!S_ISREG(st->st_mode))
-			return errno = EINVAL, -1;
-		if (pl->owner != NO_OWNER && st->st_uid != pl->owner)
-			return errno = EACCES, -1;
-		if (st->st_nlink <= 1)
-			return 0;
-		/*
-		 * Two links: a hard link to someone's file elsewhere, never
-		 * to be used, unless the other is the temporary name that a
-		 * creator is about to remove (only where O_TMPFILE is missing).
-		 */
-		if (being_linked(pl, st)) {
-			if (wait_step(w) < 0)
-				return -1;
-			continue;
-		}
-		/* The temporary name may have gone between our two looks. */
-		if (fstat(fd, st) < 0)
-			return -1;
-		if (st->st_nlink > 1)
-			return errno = EINVAL, -1;
-	}
+	if (fstat(fd, st) < 0)
+		return -1;
+	if (!S_ISREG(st->st_mode))
+		return errno = EINVAL, -1;
+	if (pl->owner != NO_OWNER && st->st_uid != pl->owner)
+		return errno = EACCES, -1;
+	if (st->st_nlink <= 1)
+		return 0;
+	/*
+	 * A second link is a hard link to someone's file elsewhere, never to
+	 * be used, but for one case: a semaphore whose creator (only where
+	 * O_TMPFILE is missing) has linked it in and not yet removed its
+	 * temporary name, or was killed before it could. It is whole either
+	 * way (written before it was linked), and is used without waiting.
+	 */
+	if (st->st_nlink == 2 && pl->path->kind == KIND_SEM && being_linked(pl, st))
+		return 0;
+	/* The temporary name may have gone between our two looks. */
+	if (fstat(fd, st) < 0)
+		return -1;
+	return st->st_nlink <= 1 ? 0 : (errno = EINVAL, -1);
 }
 
 int place_lock_object(const struct place *pl, struct waiter *w, struct stat *st)
@@ -350,7 +345,7 @@ int place_lock_object(const struct place *pl, struct waiter *w, struct stat *st)
 			close_keep_errno(fd);
 			return -1;
 		}
-		if (place_check_file(pl, fd, st, w) < 0) {
+		if (place_check_file(pl, fd, st) < 0) {
 			unlock_close(fd);
 			return -1;
 		}

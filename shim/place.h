@@ -49,11 +49,10 @@ bool place_trusted(const struct place *pl);
  * in *st: a regular file (else EINVAL), owned by the owner of any
  * untrusted directory on the way (else EACCES), with one link (else
  * EINVAL: a hard link to a file elsewhere), or none when it was removed
- * meanwhile. A second link that is the temporary name of a semaphore being
- * created is waited out, as w allows. Returns 0 or -1 with errno.
+ * meanwhile. A semaphore may have a second link at its temporary name
+ * (see place.c). Returns 0 or -1 with errno.
  */
-int place_check_file(const struct place *pl, int fd, struct stat *st,
-		     struct waiter *w);
+int place_check_file(const struct place *pl, int fd, struct stat *st);
 
 /*
  * The directory a new data file goes in, as arguments for openat: the

@@ -459,6 +459,46 @@ static void test_temp_name(const char *victim)
 }
 
 /*
+ * A second link at the temporary name. A semaphore creator without
+ * O_TMPFILE, killed between linking its file in and removing the
+ * temporary name, leaves both: the semaphore is whole and must be used,
+ * at once, not waited for until the time-out. For shared memory there is
+ * no temporary file, so nobody linking a file of theirs there must get an
+ * immediate EINVAL, not a wait.
+ */
+static void test_second_link(void)
+{
+	for (int round = 0; round < 2; round++) {
+		sem_t *s = sem_open("/pair", O_CREAT | O_EXCL, 0600, 4);
+
+		if (s == SEM_FAILED || sem_close(s) < 0 ||
+		    link(rooted(p1, ".SEMDpair"), rooted(p2, ".SEMTpair")) < 0)
+			bail("a semaphore and its temporary name");
+		if (round == 0) {
+			result(call_as("root", "sem_open", "/pair", 0, "post"), 0,
+			       "%s: a semaphore with a second link at its temporary name opens, "
+			       "without waiting", "root");
+			result(call_as("root", "sem_unlink", "/pair", 0, NULL), 0,
+			       "%s: ... and unlinks, leaving the temporary name", "root");
+		}
+		ok(shmclean("-q", NULL, NULL) == 0 && !exists(p1) && !exists(p2),
+		   round ? "shmclean takes the pair for an orphan and its stale temporary name, "
+			   "not for a hard link, and removes both"
+			 : "shmclean removes the stale temporary name");
+	}
+
+	plant_file(rooted(p1, ".SHMDsh"), "nobody", 0666, "nobody's");
+	if (link(p1, rooted(p2, ".SHMTsh")) < 0)
+		bail("link");
+	result(call_as("root", "shm_open", "/sh", O_RDWR, "written"), EINVAL,
+	       "%s: nobody's object with a second link at .SHMT gives EINVAL at once", "root");
+	result(call_as("root", "shm_unlink", "/sh", 0, NULL), EINVAL,
+	       "%s: ... and so does shm_unlink", "root");
+	ok(holds(p1, "nobody's"), "... and it is unchanged");
+	empty_root();
+}
+
+/*
  * Symbolic links planted where a long name's directories go are never
  * followed: not at the hash directory, nor at any of its subdirectories,
  * for shared memory or semaphores, by open, create or unlink.
@@ -520,6 +560,7 @@ int main(int argc, char **argv)
 	test_protected_regular();
 	test_dir_modes();
 	test_links_on_the_way();
+	test_second_link();
 	root_is_empty("at the end");
 	return done_testing();
 }

@@ -113,6 +113,65 @@ static struct entry *add(struct inventory *inv, enum entry_type type,
 	return e;
 }
 
+/* Whether dir_fd/name is the file st describes. */
+static bool same_file(int dir_fd, const char *name, const struct stat *st)
+{
+	struct stat other;
+
+	return stat_nosync(dir_fd, name, &other, AT_SYMLINK_NOFOLLOW) == 0 &&
+	       other.st_dev == st->st_dev && other.st_ino == st->st_ino;
+}
+
+/* Whether a file in the open directory dir_fd is the file st describes. */
+static bool any_same_file(int dir_fd, const struct stat *st)
+{
+	DIR *dir = fdopendir(dir_fd);
+	struct dirent *d;
+	bool found = false;
+
+	if (dir == NULL) {
+		close(dir_fd);
+		return false;
+	}
+	while (!found && (d = readdir(dir)) != NULL)
+		found = d->d_name[0] != '.' && same_file(dirfd(dir), d->d_name, st);
+	closedir(dir);
+	return found;
+}
+
+/*
+ * Whether the semaphore file or temporary file dir_fd/leaf (e) shares its
+ * two links with the other: a creator without O_TMPFILE links the one to
+ * the other and then removes the temporary name, and one killed in
+ * between leaves both (shim/place.c accepts such a semaphore). For a long
+ * name, the data file is <hash>/.SEMD/<name> and the temporary <hash>/.SEMT.
+ */
+static bool sem_pair(const struct entry *e, int dir_fd, const char *leaf)
+{
+	char other[NAME_MAX + 1];
+
+	if (e->kind != KIND_SEM || e->st.st_nlink != 2 ||
+	    (e->type != ENTRY_OBJECT && e->type != ENTRY_TEMP))
+		return false;
+	if (!e->hashed) {
+		snprintf(other, sizeof other, "%s", leaf);
+		other[PREFIX_LEN - 1] = e->type == ENTRY_OBJECT ? 'T' : 'D';
+		return same_file(dir_fd, other, &e->st);
+	}
+	if (e->type == ENTRY_OBJECT)
+		return same_file(dir_fd, "../.SEMT", &e->st);
+	struct stat sub_st;
+
+	path_prefix(KIND_SEM, false, other);
+	/* Only a directory on the same file system is opened (see the top). */
+	if (stat_nosync(dir_fd, other, &sub_st, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    !S_ISDIR(sub_st.st_mode) || sub_st.st_dev != e->st.st_dev)
+		return false;
+	int sub = openat(dir_fd, other, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+	return sub >= 0 && any_same_file(sub, &e->st);
+}
+
 /* Adds the file dir/leaf as an entry called name; NULL when it is gone. */
 static struct entry *add_file(struct inventory *inv, int dir_fd, const char *leaf,
 			      char *path, enum obj_kind kind, enum entry_type type,
@@ -128,7 +187,8 @@ static struct entry *add_file(struct inventory *inv, int dir_fd, const char *lea
 	}
 	e->note = e->st.st_dev != inv->dev ? "on another file system (a mount point)"
 					   : not_regular(e->st.st_mode);
-	if (e->note == NULL && e->st.st_nlink != 1 && type != ENTRY_LOCK)
+	if (e->note == NULL && e->st.st_nlink != 1 && type != ENTRY_LOCK &&
+	    !sem_pair(e, dir_fd, leaf))
 		e->note = "more than one link (a hard link to a file elsewhere?)";
 	if (e->note)
 		e->state = STATE_FOREIGN;
