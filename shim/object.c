@@ -143,7 +143,7 @@ static int write_all(int fd, const void *data, size_t len)
 static int create_anonymous(const struct place *pl, mode_t mode,
 			    const struct object_init *init)
 {
-	char self[32];
+	char self[40];
 	const char *dir_name;
 	int dir, fd;
 
@@ -155,12 +155,18 @@ static int create_anonymous(const struct place *pl, mode_t mode,
 			errno = NO_ANONYMOUS;
 		return -1;
 	}
-	snprintf(self, sizeof self, "/proc/self/fd/%d", fd);
+	/*
+	 * thread-self, not self: a thread that did unshare(CLONE_FILES) has a
+	 * descriptor table of its own, and /proc/self/fd/N would name the
+	 * main thread's N, some other file.
+	 */
+	snprintf(self, sizeof self, "/proc/thread-self/fd/%d", fd);
 	if (write_all(fd, init->data, init->len) == 0 &&
 	    linkat(AT_FDCWD, self, pl->data_dir, pl->data_leaf, AT_SYMLINK_FOLLOW) == 0)
 		return fd;
-	if (errno == ENOENT && access("/proc/self/fd", F_OK) < 0)
-		errno = NO_ANONYMOUS; /* no /proc to name it through */
+	/* No /proc (or before Linux 3.17, no thread-self) to name it through. */
+	if (errno == ENOENT && access("/proc/thread-self/fd", F_OK) < 0)
+		errno = NO_ANONYMOUS;
 	close_keep_errno(fd);
 	return -1;
 }

@@ -6,6 +6,7 @@
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <semaphore.h>
 #include <stdatomic.h>
 #include <sys/mman.h>
@@ -327,6 +328,62 @@ static void test_never_half_made(const char *self)
 	sem_unlink("/slow");
 }
 
+/*
+ * A thread with a descriptor table of its own (unshare(CLONE_FILES))
+ * creates a semaphore, after the main thread opened a file under the
+ * descriptor number the thread's new file gets: the semaphore must be
+ * the thread's file, and the main thread's file must not gain a link.
+ */
+static int pipe_to_thread[2], pipe_to_main[2];
+
+static void *unshared_creator(void *arg)
+{
+	sem_t **made = arg;
+	char c;
+
+	if (unshare(CLONE_FILES) < 0 || write(pipe_to_main[1], "u", 1) != 1 ||
+	    read(pipe_to_thread[0], &c, 1) != 1)
+		return NULL;
+	*made = sem_open("/thr", O_CREAT | O_EXCL, 0600, 6);
+	return NULL;
+}
+
+static void test_unshared_thread(void)
+{
+	sem_t *made = SEM_FAILED;
+	char decoy[PATH_MAX], c;
+	struct stat st;
+	pthread_t t;
+	int fd, v = -1;
+
+	if (pipe(pipe_to_thread) < 0 || pipe(pipe_to_main) < 0)
+		bail("pipe");
+	snprintf(decoy, sizeof decoy, "%s.decoy", test_root());
+	pthread_create(&t, NULL, unshared_creator, &made);
+	if (read(pipe_to_main[0], &c, 1) != 1)
+		bail("thread");
+	/* The lowest free number, the one the thread's new file gets too. */
+	fd = open(decoy, O_RDWR | O_CREAT | O_EXCL, 0600);
+	if (fd < 0 || write(fd, "decoy", 5) != 5 || write(pipe_to_thread[1], "go", 1) != 1)
+		bail("decoy");
+	pthread_join(t, NULL);
+	if (made != SEM_FAILED)
+		sem_getvalue(made, &v);
+	ok(made != SEM_FAILED && v == 6,
+	   "a thread with its own descriptor table creates a semaphore (value %d, want 6)", v);
+	ok(fstat(fd, &st) == 0 && st.st_nlink == 1 && st.st_size == 5,
+	   "... and the main thread's file of the same descriptor number gained no link");
+	if (made != SEM_FAILED)
+		sem_close(made);
+	sem_unlink("/thr");
+	close(fd);
+	unlink(decoy);
+	for (int i = 0; i < 2; i++) {
+		close(pipe_to_thread[i]);
+		close(pipe_to_main[i]);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -336,6 +393,7 @@ int main(int argc, char **argv)
 		return s != SEM_FAILED && sem_close(s) == 0 ? 0 : 1;
 	}
 	test_never_half_made(argv[0]);
+	test_unshared_thread();
 	test_basics();
 	test_long_name();
 	test_hostile();

@@ -92,11 +92,11 @@ TAP_FN int done_testing(void)
 /*
  * Whether the shim creates semaphores under a temporary name and the
  * name's lock file: only where it cannot make a nameless file and link it
- * in, which takes /proc/self/fd (tests/run's noproc variant hides /proc).
+ * in, which takes /proc/thread-self/fd (tests/run's noproc variant hides /proc).
  */
 TAP_FN bool sem_create_locks(void)
 {
-	return access("/proc/self/fd", F_OK) != 0;
+	return access("/proc/thread-self/fd", F_OK) != 0;
 }
 
 /* Fatal error in the test itself. */
