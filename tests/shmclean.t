@@ -692,6 +692,65 @@ def test_create_dir_swapped(root):
         shutil.rmtree(os.path.dirname(data_dir), ignore_errors=True)
 
 
+def test_swapped_after_scan(root):
+    """Between shmclean's scan and its looking at each object, the owner of
+    a long name's hash directory replaces it with a symbolic link to
+    somewhere else (which could be a FUSE mount that never answers).
+    strace stops shmclean as it opens /proc, after the scan; the test swaps
+    the directory; nothing shmclean opens afterwards may be in the link's
+    target."""
+    if not strace_usable():
+        skip(2, "strace is not installed or cannot trace here")
+        return
+    name = "/" + "S" * 252
+    hashdir = os.path.join(root, "." + hashlib.md5(name[1:].encode()).hexdigest())
+    outside = tempfile.mkdtemp(prefix="shmshim-outside.")
+    trace = ["strace", "-f", "-qq", "-y", "-e", "trace=openat,openat2"]
+    env = env_for(root)
+    env.pop("LD_PRELOAD")
+    fd, log = tempfile.mkstemp(prefix="shmshim-strace.")
+    os.close(fd)
+    tracer, pid = None, None
+    try:
+        tool(root, "create", name)
+        subprocess.run(trace + ["-o", log, CLEAN, "-l"], env=env, timeout=60,
+                       capture_output=True)
+        calls = re.findall(r"^\d+ +openat\((.*)$", read_text(log), re.M)
+        n = next((i + 1 for i, c in enumerate(calls)
+                  if c.startswith("AT_FDCWD") and ', "/proc",' in c), None)
+        if not ok(n is not None, "calibration: shmclean opens /proc (after its scan) at openat %s"
+                  % n, calls[:20]):
+            return
+        os.makedirs(os.path.join(outside, ".SHMD"))
+        with open(os.path.join(outside, ".SHMD", name[1:]), "w") as f:
+            f.write("elsewhere")
+        tracer = subprocess.Popen(trace + ["-o", log, "-e", "inject=openat:signal=SIGSTOP:when=%d" % n,
+                                           CLEAN, "-l"], env=env, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True)
+        started.append(tracer)
+        pid = wait_for("shmclean to stop after its scan", lambda: stopped_pid(log))
+        os.rename(hashdir, hashdir + ".real")
+        os.symlink(outside, hashdir)
+        signal_tracee(tracer, pid, signal.SIGCONT)
+        tracer.communicate(timeout=60)
+        followed = re.findall(r"= \d+<(%s[^>]*)>" % re.escape(outside), read_text(log))
+        ok(tracer.returncode == 0 and not followed,
+           "shmclean, its hash directory swapped for a link after the scan, opens nothing "
+           "in the link's target", followed)
+    finally:
+        if tracer is not None:
+            signal_tracee(tracer, pid, signal.SIGKILL)
+            if tracer.poll() is None:
+                tracer.communicate(timeout=30)
+        if os.path.islink(hashdir):
+            os.unlink(hashdir)
+        if os.path.isdir(hashdir + ".real"):
+            os.rename(hashdir + ".real", hashdir)
+        os.unlink(log)
+        shutil.rmtree(outside, ignore_errors=True)
+        shmclean(root, "-q")
+
+
 def opened_files(p):
     """(st_dev, st_ino) of every file process p has open."""
     found = set()
@@ -817,7 +876,7 @@ def main():
         for test in (test_usage, test_holders, test_stale_lock, test_long_names,
                      test_older_than, test_recreated, test_foreign, test_remove_named,
                      test_semaphores, test_temporaries, test_other_users_dirs,
-                     test_create_dir_swapped,
+                     test_create_dir_swapped, test_swapped_after_scan,
                      test_other_users, test_failure_exit, test_race, test_recreate_race,
                      test_open_under_lease, test_lock_unlinked):
             test(root)

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "lock.h"
+#include "nosync.h"
 #include "object.h"
 #include "place.h"
 #include "sysfile.h"
@@ -31,9 +32,9 @@
  * Removes the hash directory at path, and the empty subdirectories in it,
  * if nothing else is there, whoever made them. Returns rmdir's result.
  */
-static int remove_hash_dir(const char *path)
+static int remove_hash_dir(const char *root, const char *path)
 {
-	int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	int fd = open_beneath(root, path, O_RDONLY | O_DIRECTORY);
 
 	if (fd >= 0) {
 		for (int kind = KIND_SHM; kind <= KIND_SEM; kind++)
@@ -179,7 +180,7 @@ static int remove_object(struct entry *e, const struct clean_opts *o,
 		place_close(&pl);
 		/* The shim leaves another user's directories; we tidy them. */
 		if (v == UNUSED && err == 0)
-			(void)remove_hash_dir(path->hash_dir);
+			(void)remove_hash_dir(o->cf->root, path->hash_dir);
 	}
 
 	e->error = err;
@@ -223,12 +224,15 @@ static int remove_lock(struct entry *e, const struct obj_path *path)
  * root's or the file's owner's. A creator that takes the lock meanwhile
  * and finds its temporary file gone starts again.
  */
-static int remove_temp(struct entry *e)
+static int remove_temp(struct entry *e, const char *root)
 {
 	const char *leaf = strrchr(e->path, '/') + 1;
-	char *dir_path = strndup(e->path, (size_t)(leaf - e->path));
+	/* Without the final slash, or O_NOFOLLOW would not refuse a link. */
+	char *dir_path = strndup(e->path, (size_t)(leaf - 1 - e->path));
 	char *lock = inventory_temp_lock(e->path);
-	int dir = dir_path ? open(dir_path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) : -1;
+	int dir = dir_path == NULL ? -1
+		  : e->hashed ? open_beneath(root, dir_path, O_RDONLY | O_DIRECTORY)
+			      : open(*root ? root : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	struct stat dir_st, st;
 
 	if (dir_path == NULL) {
@@ -238,15 +242,15 @@ static int remove_temp(struct entry *e)
 	e->action = "kept";
 	if (dir < 0 || fstat(dir, &dir_st) < 0 ||
 	    (e->hashed && dir_st.st_uid != 0 && dir_st.st_uid != e->st.st_uid) ||
-	    fstatat(dir, leaf, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    stat_nosync(dir, leaf, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
 	    st.st_dev != e->st.st_dev || st.st_ino != e->st.st_ino) {
 		e->note = "changed since the scan";
-	} else if (inventory_lock_held(lock, e->st.st_dev)) {
+	} else if (inventory_lock_held(root, lock, e->st.st_dev)) {
 		e->note = "held now";
 	} else if (unlinkat(dir, leaf, 0) == 0 || errno == ENOENT) {
 		e->action = "removed";
 		if (e->hashed)
-			(void)remove_hash_dir(dir_path);
+			(void)remove_hash_dir(root, dir_path);
 	} else {
 		e->action = "failed";
 		e->error = errno == EPERM ? EACCES : errno;
@@ -259,9 +263,9 @@ static int remove_temp(struct entry *e)
 }
 
 /* An empty hash directory: remove its empty subdirectories, then it. */
-static int remove_dir(struct entry *e)
+static int remove_dir(struct entry *e, const char *root)
 {
-	if (remove_hash_dir(e->path) == 0 || errno == ENOENT) {
+	if (remove_hash_dir(root, e->path) == 0 || errno == ENOENT) {
 		e->action = "removed";
 		return 0;
 	}
@@ -312,9 +316,9 @@ int clean_entry(struct entry *e, const struct clean_opts *o)
 		return 0;
 	}
 	if (e->type == ENTRY_DIR)
-		return remove_dir(e);
+		return remove_dir(e, o->cf->root);
 	if (e->type == ENTRY_TEMP)
-		return remove_temp(e);
+		return remove_temp(e, o->cf->root);
 	if (!map_entry(e, o->cf, &path)) {
 		e->action = "kept";
 		e->note = "not where the shim would put that name";
@@ -336,8 +340,8 @@ int clean_named(const struct config *cf, enum obj_kind kind, const char *name,
 	int r;
 
 	*in_use = path_for_name(cf->root, cf->rules, cf->name_max, kind, name, &path) == 0 &&
-		  lstat(path.data, &st) == 0 && S_ISREG(st.st_mode) &&
-		  users_in_use(path.data, &st);
+		  stat_nosync(AT_FDCWD, path.data, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		  S_ISREG(st.st_mode) && users_in_use(cf->root, path.data, &st);
 	path_release(&path);
 	r = object_unlink(cf, kind, name, &path);
 	path_release(&path);

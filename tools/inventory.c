@@ -242,22 +242,19 @@ static bool any_locked(int fd, dev_t dev)
 	return held;
 }
 
-bool inventory_lock_held(const char *path, dev_t dev)
+bool inventory_lock_held(const char *root, const char *path, dev_t dev)
 {
+	int fd = open_beneath(root, path, O_RDONLY | O_NONBLOCK | O_NOCTTY);
 	struct stat st;
-	bool held;
-	int fd;
+	bool held = false;
 
-	if (stat_nosync(AT_FDCWD, path, &st, AT_SYMLINK_NOFOLLOW) < 0 || st.st_dev != dev)
-		return false;
-	if (S_ISDIR(st.st_mode)) {
-		fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		return fd >= 0 && any_locked(fd, dev);
-	}
-	fd = open_lock_here(AT_FDCWD, path, dev);
 	if (fd < 0)
 		return false;
-	held = fd_locked(fd);
+	if (fstat(fd, &st) == 0 && st.st_dev == dev) {
+		if (S_ISDIR(st.st_mode))
+			return any_locked(fd, dev);
+		held = S_ISREG(st.st_mode) && fd_locked(fd);
+	}
 	close(fd);
 	return held;
 }
@@ -283,7 +280,8 @@ static void add_temp(struct inventory *inv, int dir_fd, const char *leaf, char *
 	if (e && e->state != STATE_FOREIGN) {
 		char *lock = inventory_temp_lock(e->path);
 
-		e->state = inventory_lock_held(lock, inv->dev) ? STATE_HELD : STATE_STALE;
+		e->state = inventory_lock_held(inv->root, lock, inv->dev) ? STATE_HELD
+									    : STATE_STALE;
 		free(lock);
 	}
 }
@@ -555,6 +553,7 @@ int inventory_scan(struct inventory *inv, const char *root)
 	struct stat root_st;
 
 	memset(inv, 0, sizeof *inv);
+	inv->root = root;
 	if (dir == NULL)
 		return -1;
 	if (fstat(dirfd(dir), &root_st) < 0) {

@@ -52,7 +52,8 @@ struct entry {
 struct inventory {
 	struct entry *v;
 	size_t n, cap;
-	dev_t dev; /* the root's file system */
+	const char *root; /* as given to inventory_scan */
+	dev_t dev;        /* the root's file system */
 };
 
 /*
@@ -62,11 +63,11 @@ struct inventory {
 int inventory_scan(struct inventory *inv, const char *root);
 
 /*
- * Whether the lock file at path (or, for a directory, any file in it) is
- * held by a live process right now. Only files on the file system dev
- * are looked at.
+ * Whether the lock file at path, under root (or, for a directory, any
+ * file in it) is held by a live process right now. Only files on the
+ * file system dev are looked at, reached without following links.
  */
-bool inventory_lock_held(const char *path, dev_t dev);
+bool inventory_lock_held(const char *root, const char *path, dev_t dev);
 
 /*
  * The lock file of a temporary file (.SEMTfoo: .SEMLfoo), or, for a long

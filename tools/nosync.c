@@ -81,3 +81,65 @@ int stat_nosync(int dir_fd, const char *name, struct stat *st, int flags)
 #endif
 	return fstatat(dir_fd, name, st, flags);
 }
+
+/* The kernel's struct open_how (linux/openat2.h). */
+struct kernel_open_how {
+	uint64_t flags, mode, resolve;
+};
+
+#define KERNEL_RESOLVE_NO_XDEV 0x01
+#define KERNEL_RESOLVE_NO_MAGICLINKS 0x02
+#define KERNEL_RESOLVE_NO_SYMLINKS 0x04
+#define KERNEL_RESOLVE_BENEATH 0x08
+
+/* What is left of path below root, or NULL if path is not below root. */
+static const char *below(const char *root, const char *path)
+{
+	size_t n = strlen(root);
+
+	if (strncmp(path, root, n) != 0 || path[n] != '/' || path[n + 1] == '\0')
+		return NULL;
+	return path + n + 1;
+}
+
+int open_beneath(const char *root, const char *path, int flags)
+{
+	const char *rel = below(root, path);
+	struct stat root_st, st;
+	int root_fd, fd = -1;
+
+	if (rel == NULL)
+		return errno = EINVAL, -1;
+	root_fd = open(*root ? root : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (root_fd < 0)
+		return -1;
+#ifdef SYS_openat2
+	struct kernel_open_how how = {
+		(uint64_t)(flags | O_NOFOLLOW | O_CLOEXEC), 0,
+		KERNEL_RESOLVE_BENEATH | KERNEL_RESOLVE_NO_SYMLINKS |
+			KERNEL_RESOLVE_NO_MAGICLINKS | KERNEL_RESOLVE_NO_XDEV,
+	};
+
+	fd = (int)syscall(SYS_openat2, root_fd, rel, &how, sizeof how);
+	if (fd >= 0 || (errno != ENOSYS && errno != EPERM)) {
+		int saved = errno;
+
+		close(root_fd);
+		errno = saved;
+		return fd;
+	}
+#endif
+	/* No openat2: at least nothing on another file system at the end. */
+	if (fstat(root_fd, &root_st) == 0 &&
+	    stat_nosync(root_fd, rel, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		if (st.st_dev == root_st.st_dev)
+			fd = openat(root_fd, rel, flags | O_NOFOLLOW | O_CLOEXEC);
+		else
+			errno = EXDEV;
+	}
+	int saved = errno;
+
+	close(root_fd);
+	errno = saved;
+	return fd;
+}

@@ -15,4 +15,16 @@
  */
 int stat_nosync(int dir_fd, const char *name, struct stat *st, int flags);
 
+/*
+ * open(path, flags) for a path under root (as the scan found it), taken
+ * again later: resolved inside root only, following no symbolic link and
+ * crossing into no other file system on the way (openat2 with
+ * RESOLVE_BENEATH, RESOLVE_NO_SYMLINKS and RESOLVE_NO_XDEV), so that what
+ * another user swapped in meanwhile (a link, a FUSE mount) is refused
+ * rather than followed. Before Linux 5.6, where openat2 is missing, only
+ * the last component is checked (O_NOFOLLOW, and a file system other
+ * than root's is refused). Returns a descriptor or -1 with errno.
+ */
+int open_beneath(const char *root, const char *path, int flags);
+
 #endif

@@ -386,10 +386,13 @@ bool lease_broken(int fd)
 	return fcntl(fd, F_GETLEASE) != F_WRLCK;
 }
 
-/* Leases the file at path if it is still the file seen, then lets go. */
-static enum lease lease_probe(const char *path, const struct stat *seen)
+/*
+ * Leases the file at path (under root) if it is still the file seen, then
+ * lets go.
+ */
+static enum lease lease_probe(const char *root, const char *path, const struct stat *seen)
 {
-	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	int fd = open_beneath(root, path, O_RDONLY | O_NONBLOCK | O_NOCTTY);
 	enum lease result = LEASE_UNAVAILABLE;
 	struct stat st;
 
@@ -401,11 +404,12 @@ static enum lease lease_probe(const char *path, const struct stat *seen)
 	return result;
 }
 
-static enum entry_state object_state(const struct entry *e, size_t uninspectable)
+static enum entry_state object_state(const struct inventory *inv, const struct entry *e,
+				     size_t uninspectable)
 {
 	if (e->n_users > 0)
 		return STATE_IN_USE;
-	switch (lease_probe(e->path, &e->st)) {
+	switch (lease_probe(inv->root, e->path, &e->st)) {
 	case LEASE_FREE: return STATE_ORPHAN;
 	case LEASE_BUSY: return STATE_IN_USE;
 	default: return uninspectable ? STATE_UNKNOWN : STATE_ORPHAN;
@@ -413,9 +417,9 @@ static enum entry_state object_state(const struct entry *e, size_t uninspectable
 }
 
 /* A lock file lives only as long as the call that holds it. */
-static enum entry_state lock_state(const struct entry *e)
+static enum entry_state lock_state(const struct inventory *inv, const struct entry *e)
 {
-	int fd = open(e->path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	int fd = open_beneath(inv->root, e->path, O_RDONLY | O_NONBLOCK | O_NOCTTY);
 	bool held;
 
 	if (fd < 0)
@@ -455,8 +459,8 @@ size_t users_classify(struct inventory *inv)
 		/* Directories and temporary files were judged by the scan. */
 		if (e->state == STATE_FOREIGN || e->type == ENTRY_DIR || e->type == ENTRY_TEMP)
 			continue;
-		e->state = e->type == ENTRY_OBJECT ? object_state(e, uninspectable)
-						   : lock_state(e);
+		e->state = e->type == ENTRY_OBJECT ? object_state(inv, e, uninspectable)
+						   : lock_state(inv, e);
 	}
 	return uninspectable;
 }
@@ -485,11 +489,11 @@ size_t users_of(dev_t dev, ino_t ino, struct user **users, size_t *uninspectable
 	return o.n;
 }
 
-bool users_in_use(const char *path, const struct stat *st)
+bool users_in_use(const char *root, const char *path, const struct stat *st)
 {
 	struct user *users;
 	size_t uninspectable, n = users_of(st->st_dev, st->st_ino, &users, &uninspectable);
 
 	free(users);
-	return n > 0 || lease_probe(path, st) == LEASE_BUSY;
+	return n > 0 || lease_probe(root, path, st) == LEASE_BUSY;
 }

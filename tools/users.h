@@ -23,10 +23,10 @@ size_t users_classify(struct inventory *inv);
 size_t users_of(dev_t dev, ino_t ino, struct user **users, size_t *uninspectable);
 
 /*
- * Whether the file at path, seen as st, is open or mapped by anyone:
- * through /proc, or failing that, a lease refused.
+ * Whether the file at path (under root), seen as st, is open or mapped by
+ * anyone: through /proc, or failing that, a lease refused.
  */
-bool users_in_use(const char *path, const struct stat *st);
+bool users_in_use(const char *root, const char *path, const struct stat *st);
 
 enum lease {
 	LEASE_FREE,        /* granted: no other open file description anywhere */
