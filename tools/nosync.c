@@ -82,6 +82,7 @@ int stat_nosync(int dir_fd, const char *name, struct stat *st, int flags)
 	return fstatat(dir_fd, name, st, flags);
 }
 
+#ifdef SYS_openat2
 /* The kernel's struct open_how (linux/openat2.h). */
 struct kernel_open_how {
 	uint64_t flags, mode, resolve;
@@ -91,6 +92,7 @@ struct kernel_open_how {
 #define KERNEL_RESOLVE_NO_MAGICLINKS 0x02
 #define KERNEL_RESOLVE_NO_SYMLINKS 0x04
 #define KERNEL_RESOLVE_BENEATH 0x08
+#endif
 
 /* What is left of path below root, or NULL if path is not below root. */
 static const char *below(const char *root, const char *path)
@@ -114,11 +116,12 @@ int open_beneath(const char *root, const char *path, int flags)
 	if (root_fd < 0)
 		return -1;
 #ifdef SYS_openat2
-	struct kernel_open_how how = {
-		(uint64_t)(flags | O_NOFOLLOW | O_CLOEXEC), 0,
-		KERNEL_RESOLVE_BENEATH | KERNEL_RESOLVE_NO_SYMLINKS |
-			KERNEL_RESOLVE_NO_MAGICLINKS | KERNEL_RESOLVE_NO_XDEV,
-	};
+	struct kernel_open_how how;
+
+	how.flags = (uint64_t)(flags | O_NOFOLLOW | O_CLOEXEC);
+	how.mode = 0;
+	how.resolve = KERNEL_RESOLVE_BENEATH | KERNEL_RESOLVE_NO_SYMLINKS |
+		      KERNEL_RESOLVE_NO_MAGICLINKS | KERNEL_RESOLVE_NO_XDEV;
 
 	fd = (int)syscall(SYS_openat2, root_fd, rel, &how, sizeof how);
 	if (fd >= 0 || (errno != ENOSYS && errno != EPERM)) {
