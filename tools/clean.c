@@ -198,16 +198,22 @@ static int remove_lock(struct entry *e, const struct obj_path *path)
 {
 	struct place pl;
 	struct lock lk;
+	struct stat st;
 
 	place_init(&pl, path);
 	/* It was free a moment ago; someone who took it since is live. */
 	if (place_lock(&pl, 0, &lk) < 0) {
+		if (errno != EAGAIN) {
+			e->action = "failed";
+			e->error = errno;
+			return -1;
+		}
 		e->action = "kept";
 		e->note = "held now";
 		return 0;
 	}
 	place_unlock(&pl, &lk);
-	if (access(e->path, F_OK) == 0) {
+	if (stat_nosync(AT_FDCWD, e->path, &st, AT_SYMLINK_NOFOLLOW) == 0) {
 		/* place_unlock could not unlink it: not ours to remove. */
 		e->action = "failed";
 		e->error = EACCES;
