@@ -9,6 +9,8 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
+#include <string.h>
 
 #include "config.h"
 #include "debug.h"
@@ -33,6 +35,12 @@ void api_cancel_restore(int state)
 
 int api_root_usable(const struct config *cf)
 {
+	if (cf->names_ignored)
+		notice_once(cf, NOTICE_NAMES, "SHMSHIM_NAMES is not understood (it takes glibc "
+			    "or strict): the strict rules are used");
+	if (cf->timeout_ignored)
+		notice_once(cf, NOTICE_TIMEOUT, "SHMSHIM_LOCK_TIMEOUT_MS is not a whole number "
+			    "of milliseconds: the default, 10000, is used");
 	if (cf->root_error == 0)
 		return 0;
 	notice_once(cf, NOTICE_ROOT, cf->root_error == ENOENT
@@ -45,6 +53,44 @@ int api_root_usable(const struct config *cf)
 	return -1;
 }
 
+/* name, for a message: at most max bytes, bytes not printable as \xhh. */
+static void quote(char *out, size_t size, const char *name, size_t max)
+{
+	size_t n = 0;
+
+	for (const unsigned char *p = (const unsigned char *)name; *p && n + 8 < size; p++) {
+		if (max-- == 0) {
+			memcpy(out + n, "...", 3);
+			n += 3;
+			break;
+		}
+		if (*p >= 0x20 && *p < 0x7f && *p != '\\')
+			out[n++] = (char)*p;
+		else
+			n += (size_t)snprintf(out + n, size - n, "\\x%02x", *p);
+	}
+	out[n] = '\0';
+}
+
+void api_explain(const struct config *cf, const char *call, const char *name, int failed)
+{
+	char quoted[160], text[480];
+	const char *bare;
+	size_t len;
+	int saved = errno;
+
+	if (!failed || saved != EINVAL || cf->rules != NAME_STRICT || name == NULL ||
+	    name_check(name, NAME_GLIBC, cf->name_max, &bare, &len) != 0)
+		return;
+	quote(quoted, sizeof quoted, name, 64);
+	snprintf(text, sizeof text, "%s(\"%s\") fails with EINVAL: the strict (illumos) name "
+		 "rules want one leading slash and no other, and glibc would take this name; "
+		 "set SHMSHIM_NAMES=glibc, or run under 'shmshim --names glibc', for glibc's rules",
+		 call, quoted);
+	notice_once(cf, NOTICE_STRICT, text);
+	errno = saved;
+}
+
 int api_unlink(const char *call, enum obj_kind kind, const char *name)
 {
 	struct obj_path path;
@@ -53,6 +99,7 @@ int api_unlink(const char *call, enum obj_kind kind, const char *name)
 	path_init(&path);
 	r = api_root_usable(config_get()) < 0
 		    ? -1 : object_unlink(config_get(), kind, name, &path);
+	api_explain(config_get(), call, name, r < 0);
 	if (config_get()->debug)
 		debug_call(call, name, -1, 0, *path.data ? path.data : NULL, r);
 	path_release(&path);

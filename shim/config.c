@@ -24,7 +24,7 @@ static bool set(const char *value)
 	return value != NULL && *value != '\0' && strcmp(value, "0") != 0;
 }
 
-static long parse_timeout(const char *s)
+static long parse_timeout(const char *s, bool *ignored)
 {
 	char *end;
 	long v;
@@ -33,8 +33,10 @@ static long parse_timeout(const char *s)
 		return DEFAULT_LOCK_TIMEOUT_MS;
 	errno = 0;
 	v = strtol(s, &end, 10);
-	if (end == s || *end != '\0' || v < 0)
+	if (end == s || *end != '\0' || v < 0) {
+		*ignored = true;
 		return DEFAULT_LOCK_TIMEOUT_MS;
+	}
 	/* Past LONG_MAX (ERANGE) or past the cap: the cap, not a wrap. */
 	if (errno == ERANGE || v > MAX_LOCK_TIMEOUT_MS)
 		return MAX_LOCK_TIMEOUT_MS;
@@ -71,7 +73,9 @@ void config_parse(struct config *c, const char *dir, const char *names,
 	c->name_max = max > 0 && max < NAME_MAX ? (size_t)max : NAME_MAX;
 	c->rules = names != NULL && strcmp(names, "glibc") == 0 ? NAME_GLIBC
 								: NAME_STRICT;
-	c->lock_timeout_ms = parse_timeout(timeout);
+	c->names_ignored = names != NULL && *names != '\0' && strcmp(names, "glibc") != 0 &&
+			   strcmp(names, "strict") != 0;
+	c->lock_timeout_ms = parse_timeout(timeout, &c->timeout_ignored);
 	c->debug = set(debug);
 }
 

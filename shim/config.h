@@ -20,6 +20,8 @@ struct config {
 	enum name_rules rules;  /* SHMSHIM_NAMES */
 	long lock_timeout_ms;   /* SHMSHIM_LOCK_TIMEOUT_MS */
 	bool debug;             /* SHMSHIM_DEBUG */
+	bool names_ignored;     /* SHMSHIM_NAMES set to something not understood */
+	bool timeout_ignored;   /* SHMSHIM_LOCK_TIMEOUT_MS likewise */
 	bool quiet;             /* SHMSHIM_QUIET: no notices */
 	int protected_regular;  /* fs.protected_regular, read when the library loads */
 };

@@ -6,7 +6,10 @@
 
 /* The things the library explains; each at most once per process. */
 enum notice {
-	NOTICE_ROOT, /* SHMSHIM_DIR cannot be used */
+	NOTICE_ROOT,    /* SHMSHIM_DIR cannot be used */
+	NOTICE_NAMES,   /* SHMSHIM_NAMES not understood */
+	NOTICE_TIMEOUT, /* SHMSHIM_LOCK_TIMEOUT_MS not understood */
+	NOTICE_STRICT,  /* a name only the strict rules refuse */
 	NOTICE_COUNT,
 };
 

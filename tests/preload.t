@@ -92,5 +92,36 @@ check "... saying why once" \
 	test "$(grep -c '^shmshim: SHMSHIM_DIR is longer than PATH_MAX' "$err")" = 1
 rm -f "$err"
 
+# A name only the strict rules refuse is explained once per process; one
+# glibc refuses too, or glibc mode, or SHMSHIM_QUIET: nothing is said.
+names='import ctypes, os, sys
+c = ctypes.CDLL(None, use_errno=True)
+for name in sys.argv[1:]:
+    fd = c.shm_open(name.encode(), os.O_RDWR | os.O_CREAT, 0o600)
+    print(os.strerror(ctypes.get_errno()) if fd < 0 else "opened")
+    if fd >= 0:
+        os.close(fd)
+        c.shm_unlink(name.encode())'
+out=$(LD_PRELOAD="$lib" /usr/bin/python3 -c "$names" jack_sem.0 other 2>"$err")
+check "strict names: shm_open(\"jack_sem.0\") and (\"other\") fail with EINVAL" \
+	test "$out" = "$(printf 'Invalid argument\nInvalid argument')"
+check "... and stderr explains it in one line, naming the call, the name and SHMSHIM_NAMES=glibc" \
+	sh -c "test \"\$(wc -l < '$err')\" -eq 1 && grep -q '^shmshim: shm_open(\"jack_sem.0\") .*SHMSHIM_NAMES=glibc' '$err'"
+LD_PRELOAD="$lib" /usr/bin/python3 -c "$names" a/b >/dev/null 2>"$err"
+check "a name glibc refuses too (a/b): nothing is said" test ! -s "$err"
+out=$(SHMSHIM_NAMES=glibc LD_PRELOAD="$lib" /usr/bin/python3 -c "$names" jack_sem.0 2>"$err")
+check "glibc mode: the name works, and nothing is said" \
+	sh -c "test '$out' = opened && test ! -s '$err'"
+SHMSHIM_QUIET=1 LD_PRELOAD="$lib" /usr/bin/python3 -c "$names" jack_sem.0 >/dev/null 2>"$err"
+check "SHMSHIM_QUIET=1: nothing is said" test ! -s "$err"
+SHMSHIM_NAMES=GLIBC SHMSHIM_LOCK_TIMEOUT_MS=abc LD_PRELOAD="$lib" \
+	/usr/bin/python3 -c "$names" /x /y >/dev/null 2>"$err"
+check "SHMSHIM_NAMES=GLIBC and SHMSHIM_LOCK_TIMEOUT_MS=abc: one line each, saying what is used instead" \
+	sh -c "test \"\$(wc -l < '$err')\" -eq 2 && grep -q 'SHMSHIM_NAMES is not understood.*strict rules are used' '$err' && grep -q 'SHMSHIM_LOCK_TIMEOUT_MS is not .*10000' '$err'"
+SHMSHIM_NAMES=strict SHMSHIM_LOCK_TIMEOUT_MS=250 LD_PRELOAD="$lib" \
+	/usr/bin/python3 -c "$names" /x >/dev/null 2>"$err"
+check "SHMSHIM_NAMES=strict and a good time-out: nothing is said" test ! -s "$err"
+rm -f "$err"
+
 check "the root is empty at the end" root_empty
 done_testing
