@@ -8,9 +8,13 @@
 #include "api.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "debug.h"
@@ -72,6 +76,37 @@ static void quote(char *out, size_t size, const char *name, size_t max)
 	out[n] = '\0';
 }
 
+/*
+ * A failure whose cause is the root itself: missing (the shim does not
+ * create it: a mistyped SHMSHIM_DIR must not quietly become a new,
+ * unprotected directory), not a directory, or not writable for a create.
+ * Looked at only after a failure, so it costs nothing on success.
+ */
+static void explain_root(const struct config *cf, int err, bool creating)
+{
+	const char *root = *cf->root ? cf->root : "/";
+	const char *why = NULL;
+	char quoted[160], text[480];
+	struct stat st;
+
+	if (err != ENOENT && err != ENOTDIR && err != EACCES && err != EROFS)
+		return;
+	if (stat(root, &st) < 0)
+		why = errno == ENOENT ? "does not exist (the shim does not create it)"
+				      : "cannot be reached";
+	else if (!S_ISDIR(st.st_mode))
+		why = "is not a directory";
+	else if (creating && faccessat(AT_FDCWD, root, W_OK | X_OK, AT_EACCESS) < 0)
+		why = errno == EROFS ? "is on a read-only file system" : "is not writable by this user";
+	if (why == NULL)
+		return;
+	quote(quoted, sizeof quoted, root, 120);
+	snprintf(text, sizeof text, "the objects' directory %s %s, so shared memory and named "
+		 "semaphore calls fail there; set SHMSHIM_DIR to a directory you can write, "
+		 "or unset it for /tmp", quoted, why);
+	notice_once(cf, NOTICE_DIR, text);
+}
+
 void api_explain(const struct config *cf, const char *call, const char *name, int failed)
 {
 	char quoted[160], text[480];
@@ -79,6 +114,9 @@ void api_explain(const struct config *cf, const char *call, const char *name, in
 	size_t len;
 	int saved = errno;
 
+	if (failed)
+		explain_root(cf, saved, strcmp(call, "shm_open") == 0 || strcmp(call, "sem_open") == 0);
+	errno = saved;
 	if (!failed || saved != EINVAL || cf->rules != NAME_STRICT || name == NULL ||
 	    name_check(name, NAME_GLIBC, cf->name_max, &bare, &len) != 0)
 		return;

@@ -26,9 +26,11 @@ void api_cancel_restore(int state);
 int api_root_usable(const struct config *cf);
 
 /*
- * After a call that failed (failed set) with EINVAL: when only the strict
- * name rules refused name, and glibc's would have taken it, says so once
- * per process on stderr, with the fix (see notice.c). Keeps errno.
+ * After a call that failed (failed set): when the cause is the root (it
+ * is missing, not a directory, or not writable for a create), or, for
+ * EINVAL, that only the strict name rules refused name where glibc's
+ * would have taken it, says so once per process on stderr, with the fix
+ * (see notice.c). Keeps errno.
  */
 void api_explain(const struct config *cf, const char *call, const char *name, int failed);
 

@@ -10,6 +10,7 @@ enum notice {
 	NOTICE_NAMES,   /* SHMSHIM_NAMES not understood */
 	NOTICE_TIMEOUT, /* SHMSHIM_LOCK_TIMEOUT_MS not understood */
 	NOTICE_STRICT,  /* a name only the strict rules refuse */
+	NOTICE_DIR,     /* SHMSHIM_DIR missing, not a directory, not writable */
 	NOTICE_COUNT,
 };
 

@@ -121,6 +121,34 @@ check "SHMSHIM_NAMES=GLIBC and SHMSHIM_LOCK_TIMEOUT_MS=abc: one line each, sayin
 SHMSHIM_NAMES=strict SHMSHIM_LOCK_TIMEOUT_MS=250 LD_PRELOAD="$lib" \
 	/usr/bin/python3 -c "$names" /x >/dev/null 2>"$err"
 check "SHMSHIM_NAMES=strict and a good time-out: nothing is said" test ! -s "$err"
+
+# A root that is missing, not a directory, or not writable is named, once.
+SHMSHIM_DIR="$root/missing" LD_PRELOAD="$lib" /usr/bin/python3 -c "$names" /a /b >/dev/null 2>"$err"
+check "SHMSHIM_DIR missing: one line naming it and why (the shim does not create it)" \
+	sh -c "test \"\$(wc -l < '$err')\" -eq 1 && grep -q '$root/missing does not exist (the shim does not create it)' '$err'"
+check "... and it is not created" test ! -e "$root/missing"
+touch "$root/file"
+SHMSHIM_DIR="$root/file" LD_PRELOAD="$lib" /usr/bin/python3 -c "$names" /a >/dev/null 2>"$err"
+check "SHMSHIM_DIR a file: 'is not a directory'" grep -q "$root/file is not a directory" "$err"
+rm -f "$root/file"
+mkdir -m 0755 "$root/ro"
+if command -v setpriv >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ]; then
+	# A copy nobody can read: the checkout may be closed to other users.
+	pub=$(mktemp -d /tmp/shmshim-bin.XXXXXX)
+	chmod 0755 "$pub"
+	cp "$lib" "$pub/" && chmod 0755 "$pub/libshmshim.so"
+	SHMSHIM_DIR="$root/ro" LD_PRELOAD="$pub/libshmshim.so" setpriv --reuid=nobody \
+		--regid=nogroup --clear-groups /usr/bin/python3 -c "$names" /a >/dev/null 2>"$err"
+	check "SHMSHIM_DIR not writable, creating as nobody: 'is not writable by this user'" \
+		grep -q "$root/ro is not writable by this user" "$err"
+	rm -rf "$pub"
+else
+	skip 1 "needs root and setpriv to create as nobody"
+fi
+rmdir "$root/ro"
+LD_PRELOAD="$lib" /usr/bin/python3 -c 'import ctypes, os
+ctypes.CDLL(None).shm_open(b"/absent", os.O_RDONLY, 0)' 2>"$err"
+check "a missing object in a good root (ENOENT): nothing is said" test ! -s "$err"
 rm -f "$err"
 
 check "the root is empty at the end" root_empty
