@@ -117,7 +117,9 @@ void api_explain(const struct config *cf, const char *call, const char *name, in
 	if (failed)
 		explain_root(cf, saved, strcmp(call, "shm_open") == 0 || strcmp(call, "sem_open") == 0);
 	errno = saved;
+	/* Only where the strict rules, and no other check, refused it. */
 	if (!failed || saved != EINVAL || cf->rules != NAME_STRICT || name == NULL ||
+	    name_check(name, NAME_STRICT, cf->name_max, &bare, &len) == 0 ||
 	    name_check(name, NAME_GLIBC, cf->name_max, &bare, &len) != 0)
 		return;
 	quote(quoted, sizeof quoted, name, 64);

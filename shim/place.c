@@ -178,6 +178,14 @@ static int make_dir(const struct place *pl, int parent, const char *name, int fl
 	return fd;
 }
 
+/* Whether the open directory fd (AT_FDCWD: the root) has been removed. */
+static bool removed(int fd)
+{
+	struct stat st;
+
+	return fd != AT_FDCWD && fstat(fd, &st) == 0 && st.st_nlink == 0;
+}
+
 /*
  * Opens the directory parent/name, creating it when asked and parent is
  * trusted, and records whose it is (see the top of the file).
@@ -193,8 +201,13 @@ static int open_subdir(struct place *pl, int parent, const char *name, bool crea
 
 		if (fd < 0 && errno == ENOENT && create) {
 			fd = make_dir(pl, parent, name, flags);
-			if (fd < 0 && errno == EEXIST)
-				continue; /* made by someone else meanwhile */
+			/*
+			 * EEXIST: made by someone else meanwhile. ENOENT: removed
+			 * (tidied) between its making and our open; again, unless
+			 * it is the parent that was removed: the caller remakes it.
+			 */
+			if (fd < 0 && (errno == EEXIST || (errno == ENOENT && !removed(parent))))
+				continue;
 			/* Checked like any other: the plain way can be raced. */
 		}
 		if (fd < 0) {

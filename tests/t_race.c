@@ -138,6 +138,7 @@ static const char *storm_names[] = {
 /* One process of the storm; returns the number of unexpected results. */
 static int storm(int id, int ops)
 {
+	bool told = false;
 	int bad = 0;
 
 	srand(1000 + id);
@@ -146,7 +147,9 @@ static int storm(int id, int ops)
 		struct stat st;
 		int fd;
 
-		switch (rand() % 4) {
+		int op = rand() % 4;
+
+		switch (op) {
 		case 0:
 			fd = shm_open(name, O_RDWR | O_CREAT, 0600);
 			if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
@@ -170,6 +173,11 @@ static int storm(int id, int ops)
 		}
 		if (fd >= 0)
 			close(fd);
+		if (bad == 1 && !told) {
+			told = true;
+			fprintf(stderr, "# storm %d: op %d on %.12s...: %s\n", id, op, name,
+				strerror(errno));
+		}
 	}
 	return bad;
 }
