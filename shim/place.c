@@ -310,7 +310,10 @@ static int open_for_lock(const struct place *pl, struct waiter *w)
 	return fd;
 }
 
-/* Whether st is also the file at the temporary name: a creation under way. */
+/*
+ * Whether st is also the file at the temporary name: a semaphore being
+ * created, or left so by a creator killed before it removed that name.
+ */
 static bool being_linked(const struct place *pl, const struct stat *st)
 {
 	struct stat temp;

@@ -321,10 +321,17 @@ static DIR *open_dir_here(const struct inventory *inv, int dir_fd, const char *n
 	return dir;
 }
 
-/* Adds a foreign directory entry for what is at path instead of one. */
+/*
+ * Adds a foreign directory entry for what is at path instead of one; with
+ * why NULL (nothing is there now), just frees path.
+ */
 static void add_not_dir(struct inventory *inv, char *path, const struct stat *st,
 			const char *why)
 {
+	if (why == NULL) {
+		free(path);
+		return;
+	}
 	struct entry *e = add(inv, ENTRY_DIR, KIND_SHM, true, NULL, path);
 
 	e->st = *st;
@@ -399,10 +406,7 @@ static void add_unfinished_dir(struct inventory *inv, int root_fd, const char *r
 	DIR *dir = open_dir_here(inv, root_fd, dname, &st, &why);
 
 	if (dir == NULL) {
-		if (why)
-			add_not_dir(inv, path, &st, why);
-		else
-			free(path);
+		add_not_dir(inv, path, &st, why);
 		return;
 	}
 	while ((d = readdir(dir)) != NULL)
@@ -487,10 +491,7 @@ static void scan_hash_dir(struct inventory *inv, int root_fd, const char *root,
 
 	if (dir == NULL) {
 		/* A link, a file, a mount point with a hash directory's name. */
-		if (why)
-			add_not_dir(inv, path, &hash_st, why);
-		else
-			free(path);
+		add_not_dir(inv, path, &hash_st, why);
 		return;
 	}
 	for (size_t i = 0; i < N_PREFIXES; i++)
