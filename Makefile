@@ -21,7 +21,7 @@ UNIT_TESTS  = t_md5 t_name
 # objects linked in under the sanitizers, and under valgrind.
 API_TESTS   = t_shm t_lock t_race t_fail t_users t_sem t_hostile
 # Helper programs the scripts run under the preload.
-HELPERS     = symver_open shm_tool
+HELPERS     = symver_open shm_tool parity
 
 VERSION  = 0.1.0
 TOOL_SRC = tools/clean.c tools/inventory.c tools/nosync.c tools/report.c tools/shmclean.c tools/users.c
@@ -105,6 +105,10 @@ $(B)/tests/oldrt/librt.so: tests/old_librt.c tests/old_librt.map
 
 $(B)/tests/shm_tool: tests/shm_tool.c | $(B)/tests
 	$(CC) $(TEST_CFLAGS) -o $@ $< -lrt
+
+# Runs natively as well as under the preload: never linked with the shim.
+$(B)/tests/parity: tests/parity.c | $(B)/tests
+	$(CC) $(TEST_CFLAGS) -o $@ $< -lrt -lpthread
 
 $(B)/tests/oldrt/libpthread.so: tests/old_libpthread.c tests/old_libpthread.map
 	mkdir -p $(B)/tests/oldrt

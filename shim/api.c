@@ -107,7 +107,8 @@ static void explain_root(const struct config *cf, int err, bool creating)
 	notice_once(cf, NOTICE_DIR, text);
 }
 
-void api_explain(const struct config *cf, const char *call, const char *name, int failed)
+void api_explain(const struct config *cf, const char *call, enum obj_kind kind,
+		 const char *name, int failed)
 {
 	char quoted[160], text[480];
 	const char *bare;
@@ -119,8 +120,8 @@ void api_explain(const struct config *cf, const char *call, const char *name, in
 	errno = saved;
 	/* Only where the strict rules, and no other check, refused it. */
 	if (!failed || saved != EINVAL || cf->rules != NAME_STRICT || name == NULL ||
-	    name_check(name, NAME_STRICT, cf->name_max, &bare, &len) == 0 ||
-	    name_check(name, NAME_GLIBC, cf->name_max, &bare, &len) != 0)
+	    name_check(name, NAME_STRICT, kind, cf->name_max, &bare, &len) == 0 ||
+	    name_check(name, NAME_GLIBC, kind, cf->name_max, &bare, &len) != 0)
 		return;
 	quote(quoted, sizeof quoted, name, 64);
 	snprintf(text, sizeof text, "%s(\"%s\") fails with EINVAL: the strict (illumos) name "
@@ -139,7 +140,7 @@ int api_unlink(const char *call, enum obj_kind kind, const char *name)
 	path_init(&path);
 	r = api_root_usable(config_get()) < 0
 		    ? -1 : object_unlink(config_get(), kind, name, &path);
-	api_explain(config_get(), call, name, r < 0);
+	api_explain(config_get(), call, kind, name, r < 0);
 	if (config_get()->debug)
 		debug_call(call, name, -1, 0, *path.data ? path.data : NULL, r);
 	path_release(&path);

@@ -32,7 +32,8 @@ int api_root_usable(const struct config *cf);
  * would have taken it, says so once per process on stderr, with the fix
  * (see notice.c). Keeps errno.
  */
-void api_explain(const struct config *cf, const char *call, const char *name, int failed);
+void api_explain(const struct config *cf, const char *call, enum obj_kind kind,
+		 const char *name, int failed);
 
 /* shm_unlink and sem_unlink: unlink the object, traced as call. */
 int api_unlink(const char *call, enum obj_kind kind, const char *name);

@@ -9,13 +9,43 @@
 #include "name.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <string.h>
 
-int name_check(const char *name, enum name_rules rules, size_t name_max,
-	       const char **bare, size_t *len)
+/*
+ * glibc 2.36 builds the path of an object in a buffer of 269 bytes:
+ * "/dev/shm/", "sem." for a semaphore, the name and its NUL; a name that
+ * does not fit is invalid there. One that fits can still make a file name
+ * longer than NAME_MAX, which the kernel refuses with ENAMETOOLONG. These
+ * are glibc's answers, so glibc mode gives them too: a semaphore's name
+ * may have 251 characters (255 less "sem."), 252 to 255 are too long and
+ * longer ones invalid; a shared memory object's may have 255, 256 to 259
+ * are too long and longer ones invalid.
+ */
+#define GLIBC_DIR_LEN 9 /* "/dev/shm/" */
+#define GLIBC_ROOM (GLIBC_DIR_LEN + 4 + NAME_MAX + 1)
+
+static int glibc_limits(const char *p, size_t n, enum obj_kind kind)
+{
+	const size_t prefix = kind == KIND_SEM ? 4 : 0;
+
+	if (GLIBC_DIR_LEN + prefix + n + 1 > GLIBC_ROOM)
+		return EINVAL;
+	/* glibc's file for a shared memory object "." or ".." would be
+	 * /dev/shm itself or its parent; a semaphore's is "sem." or "sem..". */
+	if (kind == KIND_SHM && (strcmp(p, ".") == 0 || strcmp(p, "..") == 0))
+		return EISDIR;
+	if (prefix + n > NAME_MAX)
+		return ENAMETOOLONG;
+	return 0;
+}
+
+int name_check(const char *name, enum name_rules rules, enum obj_kind kind,
+	       size_t name_max, const char **bare, size_t *len)
 {
 	const char *p;
 	size_t n;
+	int err;
 
 	if (name == NULL || name[0] != '/') {
 		/* glibc accepts a relative name; the strict rules do not. */
@@ -32,9 +62,8 @@ int name_check(const char *name, enum name_rules rules, size_t name_max,
 	n = strlen(p);
 	if (n == 0 || memchr(p, '/', n) != NULL)
 		return EINVAL;
-	/* "." and ".." would be directories once mapped, under glibc's rules. */
-	if (rules == NAME_GLIBC && (strcmp(p, ".") == 0 || strcmp(p, "..") == 0))
-		return EINVAL;
+	if (rules == NAME_GLIBC && (err = glibc_limits(p, n, kind)) != 0)
+		return err;
 	if (n > name_max)
 		return ENAMETOOLONG;
 	*bare = p;

@@ -330,6 +330,26 @@ static int map_name(const struct config *cf, enum obj_kind kind,
 }
 
 /*
+ * What glibc's open answers for a name it cannot use (glibc mode only):
+ * EINVAL, but for "." and "..", a directory there, what open(2) says of
+ * one, EEXIST with O_CREAT|O_EXCL, and EISDIR otherwise, which glibc
+ * turns into EINVAL.
+ */
+static int open_name_error(int err, int oflag)
+{
+	if (err != EISDIR)
+		return err;
+	return (oflag & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL) ? EEXIST : EINVAL;
+}
+
+/* What glibc's unlink answers for a name it cannot use: ENOENT (it has
+ * no file for it), and for "." and "..", unlink(2)'s EISDIR. */
+static int unlink_name_error(const struct config *cf, int err)
+{
+	return err == EINVAL && cf->rules == NAME_GLIBC ? ENOENT : err;
+}
+
+/*
  * Creating a semaphore needs to write in the directory, which we may not
  * (EACCES, EROFS). If it exists, the call is an open: do that, as the
  * kernel does for an O_CREAT open of an existing file there (EEXIST with
@@ -393,7 +413,7 @@ int object_open(const struct config *cf, enum obj_kind kind,
 		return -1;
 	}
 	if (map_name(cf, kind, name, path) < 0)
-		return -1;
+		return errno = open_name_error(errno, oflag), -1;
 	place_init(&pl, path);
 	if (init && (oflag & O_CREAT))
 		return open_initialised(cf, &pl, oflag, mode, init);
@@ -448,7 +468,7 @@ int object_unlink(const struct config *cf, enum obj_kind kind,
 	int r = -1;
 
 	if (map_name(cf, kind, name, path) < 0)
-		return -1;
+		return errno = unlink_name_error(cf, errno), -1;
 	place_init(&pl, path);
 	wait_start(&w, cf->lock_timeout_ms);
 	if (place_open_data_dir(&pl, false) == 0) {

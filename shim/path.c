@@ -131,7 +131,7 @@ int path_for_name(const char *root, enum name_rules rules, size_t name_max,
 {
 	const char *bare;
 	size_t len;
-	int err = name_check(name, rules, name_max, &bare, &len);
+	int err = name_check(name, rules, kind, name_max, &bare, &len);
 
 	path_init(out);
 	return err ? err : path_map(root, kind, bare, len, name_max, out);

@@ -9,11 +9,6 @@
 #include "md5.h"
 #include "name.h"
 
-enum obj_kind {
-	KIND_SHM, /* shared memory: .SHMD / .SHML */
-	KIND_SEM, /* semaphores: .SEMD / .SEML */
-};
-
 /* Length of a type prefix such as ".SHMD". */
 #define PREFIX_LEN 5
 

@@ -103,7 +103,7 @@ EXPORT sem_t *sem_open(const char *name, int oflag, ...)
 	path_init(&path);
 	state = api_cancel_off();
 	sem = open_semaphore(name, oflag, mode, value, &path);
-	api_explain(config_get(), "sem_open", name, sem == SEM_FAILED);
+	api_explain(config_get(), "sem_open", KIND_SEM, name, sem == SEM_FAILED);
 	if (config_get()->debug)
 		debug_call("sem_open", name, O_RDWR | (oflag & (O_CREAT | O_EXCL)), mode,
 			   *path.data ? path.data : NULL, sem == SEM_FAILED ? -1 : 0);

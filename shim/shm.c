@@ -18,7 +18,7 @@ EXPORT int shm_open(const char *name, int oflag, mode_t mode)
 	path_init(&path);
 	fd = api_root_usable(config_get()) < 0
 		? -1 : object_open(config_get(), KIND_SHM, name, oflag, mode, NULL, &path);
-	api_explain(config_get(), "shm_open", name, fd < 0);
+	api_explain(config_get(), "shm_open", KIND_SHM, name, fd < 0);
 	if (config_get()->debug)
 		debug_call("shm_open", name, oflag, mode,
 			   *path.data ? path.data : NULL, fd);

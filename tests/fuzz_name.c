@@ -72,17 +72,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(name, data + 1, size - 1);
 	name[size - 1] = '\0';
 
-	err = name_check(name, rules, name_max, &bare, &len);
+	err = name_check(name, rules, kind, name_max, &bare, &len);
 	if (err == 0) {
 		check(len > 0 && len <= name_max && strlen(bare) == len);
 		check(strchr(bare, '/') == NULL);
-		check(rules == NAME_STRICT || (strcmp(bare, ".") && strcmp(bare, "..")));
+		check(rules == NAME_STRICT || kind == KIND_SEM || (strcmp(bare, ".") && strcmp(bare, "..")));
+		check(rules == NAME_STRICT || len + (kind == KIND_SEM ? 4 : 0) <= NAME_MAX);
 		check(rules == NAME_GLIBC || bare == name + 1);
 		err = path_for_name(ROOT, rules, name_max, kind, name, &p);
 		check(err == 0);
 		check_mapped(&p, bare, len, name_max, kind);
 	} else {
-		check(err == EINVAL || err == ENAMETOOLONG);
+		check(err == EINVAL || err == ENAMETOOLONG ||
+		      (err == EISDIR && rules == NAME_GLIBC && kind == KIND_SHM));
 		check(path_for_name(ROOT, rules, name_max, kind, name, &p) == err);
 		check(*p.data == '\0');
 	}

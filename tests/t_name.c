@@ -6,30 +6,42 @@
 #include "path.h"
 #include "tap.h"
 
-static void check_valid(const char *name, enum name_rules rules,
-			const char *want_bare)
+static void check_valid_kind(const char *name, enum name_rules rules, enum obj_kind kind,
+			     const char *want_bare)
 {
 	const char *bare = NULL;
 	size_t len = 0;
-	int err = name_check(name, rules, NAME_MAX, &bare, &len);
+	int err = name_check(name, rules, kind, NAME_MAX, &bare, &len);
 
 	ok(err == 0 && bare && strcmp(bare, want_bare) == 0 &&
 		   len == strlen(want_bare),
-	   "%s: \"%.40s\" is valid, bare \"%.40s\"",
-	   rules == NAME_STRICT ? "strict" : "glibc", name, want_bare);
+	   "%s, %s: \"%.40s\" is valid, bare \"%.40s\"",
+	   rules == NAME_STRICT ? "strict" : "glibc", kind == KIND_SEM ? "sem" : "shm",
+	   name, want_bare);
+}
+
+static void check_valid(const char *name, enum name_rules rules, const char *want_bare)
+{
+	check_valid_kind(name, rules, KIND_SHM, want_bare);
+}
+
+static void check_invalid_kind(const char *name, enum name_rules rules, enum obj_kind kind,
+			       int want, const char *label)
+{
+	const char *bare;
+	size_t len;
+	int err = name_check(name, rules, kind, NAME_MAX, &bare, &len);
+
+	if (!ok(err == want, "%s, %s: %s gives %s",
+		rules == NAME_STRICT ? "strict" : "glibc", kind == KIND_SEM ? "sem" : "shm",
+		label, strerrorname_np(want)))
+		diag("got %d", err);
 }
 
 static void check_invalid(const char *name, enum name_rules rules, int want,
 			  const char *label)
 {
-	const char *bare;
-	size_t len;
-	int err = name_check(name, rules, NAME_MAX, &bare, &len);
-
-	if (!ok(err == want, "%s: %s gives %s",
-		rules == NAME_STRICT ? "strict" : "glibc", label,
-		strerrorname_np(want)))
-		diag("got %d", err);
+	check_invalid_kind(name, rules, KIND_SHM, want, label);
 }
 
 static char *repeat(char c, size_t n, bool slash)
@@ -72,11 +84,38 @@ static void test_rules(void)
 	check_invalid("", NAME_GLIBC, EINVAL, "\"\"");
 	check_invalid("/a/b", NAME_GLIBC, EINVAL, "\"/a/b\"");
 	check_invalid("a/", NAME_GLIBC, EINVAL, "\"a/\"");
-	check_invalid("/.", NAME_GLIBC, EINVAL, "\"/.\"");
-	check_invalid("..", NAME_GLIBC, EINVAL, "\"..\"");
+	check_invalid("/.", NAME_GLIBC, EISDIR, "\"/.\" (glibc's file: /dev/shm itself)");
+	check_invalid("..", NAME_GLIBC, EISDIR, "\"..\"");
 	check_invalid(n256, NAME_GLIBC, ENAMETOOLONG, "256 characters");
 	free(n255);
 	free(n256);
+}
+
+/* glibc's own limits, which glibc mode keeps (see name.c). */
+static void test_glibc_limits(void)
+{
+	char *n251 = repeat('s', 251, true), *n252 = repeat('s', 252, true);
+	char *n255 = repeat('s', 255, true), *n256 = repeat('s', 256, true);
+	char *n259 = repeat('s', 259, false), *n260 = repeat('s', 260, true);
+
+	check_valid_kind("/.", NAME_GLIBC, KIND_SEM, ".");
+	check_valid_kind("//..", NAME_GLIBC, KIND_SEM, "..");
+	check_valid_kind(n251, NAME_GLIBC, KIND_SEM, n251 + 1);
+	check_invalid_kind(n252, NAME_GLIBC, KIND_SEM, ENAMETOOLONG, "252 characters");
+	check_invalid_kind(n255, NAME_GLIBC, KIND_SEM, ENAMETOOLONG, "255 characters");
+	check_invalid_kind(n256, NAME_GLIBC, KIND_SEM, EINVAL, "256 characters");
+	check_valid_kind(n252, NAME_STRICT, KIND_SEM, n252 + 1);
+	check_valid_kind(n255, NAME_STRICT, KIND_SEM, n255 + 1);
+	check_invalid_kind(n259, NAME_GLIBC, KIND_SHM, ENAMETOOLONG, "259 characters");
+	check_invalid_kind(n260, NAME_GLIBC, KIND_SHM, EINVAL, "260 characters");
+	check_invalid_kind(n260, NAME_STRICT, KIND_SHM, ENAMETOOLONG, "260 characters");
+	check_valid_kind("/.", NAME_STRICT, KIND_SHM, ".");
+	free(n251);
+	free(n252);
+	free(n255);
+	free(n256);
+	free(n259);
+	free(n260);
 }
 
 static void test_flat(void)
@@ -213,6 +252,7 @@ static void test_config(void)
 int main(void)
 {
 	test_rules();
+	test_glibc_limits();
 	test_flat();
 	test_hashed();
 	test_config();
