@@ -37,7 +37,7 @@ void api_cancel_restore(int state)
 	errno = saved;
 }
 
-int api_root_usable(const struct config *cf)
+int api_root_usable(const struct config *cf, struct refusal *why)
 {
 	if (cf->names_ignored)
 		notice_once(cf, NOTICE_NAMES, "SHMSHIM_NAMES is not understood (it takes glibc "
@@ -53,8 +53,19 @@ int api_root_usable(const struct config *cf)
 		  "directory, or unset it for /tmp"
 		: "SHMSHIM_DIR is longer than PATH_MAX, so shared memory and named "
 		  "semaphore calls fail (ENAMETOOLONG); choose a shorter directory");
-	errno = cf->root_error;
-	return -1;
+	return refuse(why, cf->root_error, cf->root_error == ENOENT
+		      ? "SHMSHIM_DIR is set but empty" : "SHMSHIM_DIR is longer than PATH_MAX");
+}
+
+void api_trace(const char *call, const char *name, int flags, mode_t mode,
+	       const struct obj_path *path, const struct refusal *why, int result)
+{
+	const char *reason = result < 0 && why->why != NULL && why->err == errno
+		? why->why : NULL;
+
+	if (config_get()->debug)
+		debug_call(call, name, flags, mode, *path->data ? path->data : NULL,
+			   reason, result);
 }
 
 /* name, for a message: at most max bytes, bytes not printable as \xhh. */
@@ -135,14 +146,14 @@ void api_explain(const struct config *cf, const char *call, enum obj_kind kind,
 int api_unlink(const char *call, enum obj_kind kind, const char *name)
 {
 	struct obj_path path;
+	struct refusal why = { NULL, 0 };
 	int state = api_cancel_off(), r;
 
 	path_init(&path);
-	r = api_root_usable(config_get()) < 0
-		    ? -1 : object_unlink(config_get(), kind, name, &path);
+	r = api_root_usable(config_get(), &why) < 0
+		    ? -1 : object_unlink(config_get(), kind, name, &path, &why);
 	api_explain(config_get(), call, kind, name, r < 0);
-	if (config_get()->debug)
-		debug_call(call, name, -1, 0, *path.data ? path.data : NULL, r);
+	api_trace(call, name, -1, 0, &path, &why, r);
 	path_release(&path);
 	api_cancel_restore(state);
 	return r;

@@ -2,6 +2,8 @@
 #ifndef SHMSHIM_API_H
 #define SHMSHIM_API_H
 
+#include <sys/types.h>
+
 #include "path.h"
 
 #define EXPORT __attribute__((visibility("default")))
@@ -23,7 +25,14 @@ void api_cancel_restore(int state);
  * 0 when cf's root can be used; else -1 with errno set to why not, said
  * once on stderr (a set but empty or over-long SHMSHIM_DIR).
  */
-int api_root_usable(const struct config *cf);
+int api_root_usable(const struct config *cf, struct refusal *why);
+
+/*
+ * The SHMSHIM_DEBUG line of a finished call (nothing unless it is on):
+ * with why's reason when the call failed with the errno why recorded.
+ */
+void api_trace(const char *call, const char *name, int flags, mode_t mode,
+	       const struct obj_path *path, const struct refusal *why, int result);
 
 /*
  * After a call that failed (failed set): when the cause is the root (it

@@ -42,11 +42,11 @@ static void format_flags(char *buf, size_t size, int flags)
 }
 
 void debug_call(const char *call, const char *name, int flags, mode_t mode,
-		const char *file, int result)
+		const char *file, const char *why, int result)
 {
 	int saved = errno;
 	char head[64], args[96] = "", outcome[96];
-	struct iovec iov[6];
+	struct iovec iov[9];
 
 	if (flags >= 0) {
 		char f[48];
@@ -55,11 +55,11 @@ void debug_call(const char *call, const char *name, int flags, mode_t mode,
 		snprintf(args, sizeof args, ", %s, %#o", f, (unsigned)mode);
 	}
 	if (result < 0)
-		snprintf(outcome, sizeof outcome, " = -1 %s (%s)\n",
+		snprintf(outcome, sizeof outcome, " = -1 %s (%s)",
 			 strerrorname_np(saved) ? strerrorname_np(saved) : "?",
 			 strerrordesc_np(saved) ? strerrordesc_np(saved) : "?");
 	else
-		snprintf(outcome, sizeof outcome, " = %d\n", result);
+		snprintf(outcome, sizeof outcome, " = %d", result);
 	snprintf(head, sizeof head, "shmshim[%ld]: %s(%s", (long)getpid(), call,
 		 name ? "\"" : "");
 	snprintf(args + strlen(args), sizeof args - strlen(args), ") file ");
@@ -71,6 +71,10 @@ void debug_call(const char *call, const char *name, int flags, mode_t mode,
 	iov[3] = (struct iovec){ args, strlen(args) };
 	iov[4] = (struct iovec){ (void *)(file ? file : "-"), strlen(file ? file : "-") };
 	iov[5] = (struct iovec){ outcome, strlen(outcome) };
-	(void)!writev(STDERR_FILENO, iov, 6);
+	/* Why the shim refused it, where a check of its own did. */
+	iov[6] = (struct iovec){ ": ", why ? 2 : 0 };
+	iov[7] = (struct iovec){ (void *)(why ? why : ""), why ? strlen(why) : 0 };
+	iov[8] = (struct iovec){ "\n", 1 };
+	(void)!writev(STDERR_FILENO, iov, 9);
 	errno = saved;
 }

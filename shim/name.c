@@ -25,32 +25,42 @@
 #define GLIBC_DIR_LEN 9 /* "/dev/shm/" */
 #define GLIBC_ROOM (GLIBC_DIR_LEN + 4 + NAME_MAX + 1)
 
-static int glibc_limits(const char *p, size_t n, enum obj_kind kind)
+static int glibc_limits(const char *p, size_t n, enum obj_kind kind, const char **why)
 {
 	const size_t prefix = kind == KIND_SEM ? 4 : 0;
 
-	if (GLIBC_DIR_LEN + prefix + n + 1 > GLIBC_ROOM)
+	if (GLIBC_DIR_LEN + prefix + n + 1 > GLIBC_ROOM) {
+		*why = "glibc's rules take at most 259 characters (255 for a semaphore)";
 		return EINVAL;
+	}
 	/* glibc's file for a shared memory object "." or ".." would be
 	 * /dev/shm itself or its parent; a semaphore's is "sem." or "sem..". */
-	if (kind == KIND_SHM && (strcmp(p, ".") == 0 || strcmp(p, "..") == 0))
+	if (kind == KIND_SHM && (strcmp(p, ".") == 0 || strcmp(p, "..") == 0)) {
+		*why = "under glibc's rules \".\" and \"..\" name directories";
 		return EISDIR;
-	if (prefix + n > NAME_MAX)
+	}
+	if (prefix + n > NAME_MAX) {
+		*why = "under glibc's rules a semaphore's name has at most 251 characters "
+		       "(its file is sem.NAME)";
 		return ENAMETOOLONG;
+	}
 	return 0;
 }
 
-int name_check(const char *name, enum name_rules rules, enum obj_kind kind,
-	       size_t name_max, const char **bare, size_t *len)
+/* name_check, with the reason of a refusal in *why. */
+static int check(const char *name, enum name_rules rules, enum obj_kind kind,
+		 size_t name_max, const char **bare, size_t *len, const char **why)
 {
 	const char *p;
 	size_t n;
 	int err;
 
-	if (name == NULL || name[0] != '/') {
+	if (name == NULL)
+		return *why = "no name (NULL)", EINVAL;
+	if (name[0] != '/') {
 		/* glibc accepts a relative name; the strict rules do not. */
-		if (name == NULL || rules == NAME_STRICT)
-			return EINVAL;
+		if (rules == NAME_STRICT)
+			return *why = "the strict rules want a leading slash", EINVAL;
 		p = name;
 	} else {
 		p = name + 1;
@@ -60,13 +70,35 @@ int name_check(const char *name, enum name_rules rules, enum obj_kind kind,
 	}
 
 	n = strlen(p);
-	if (n == 0 || memchr(p, '/', n) != NULL)
-		return EINVAL;
-	if (rules == NAME_GLIBC && (err = glibc_limits(p, n, kind)) != 0)
+	if (n == 0)
+		return *why = "the name is empty but for its slashes", EINVAL;
+	if (memchr(p, '/', n) != NULL)
+		return *why = rules == NAME_STRICT && p[0] == '/'
+			? "the strict rules want one leading slash, not more"
+			: "a slash inside the name", EINVAL;
+	if (rules == NAME_GLIBC && (err = glibc_limits(p, n, kind, why)) != 0)
 		return err;
 	if (n > name_max)
-		return ENAMETOOLONG;
+		return *why = "longer than a file name can be in the directory (NAME_MAX)",
+		       ENAMETOOLONG;
 	*bare = p;
 	*len = n;
 	return 0;
+}
+
+int name_check(const char *name, enum name_rules rules, enum obj_kind kind,
+	       size_t name_max, const char **bare, size_t *len)
+{
+	const char *why;
+
+	return check(name, rules, kind, name_max, bare, len, &why);
+}
+
+const char *name_why(const char *name, enum name_rules rules, enum obj_kind kind,
+		     size_t name_max)
+{
+	const char *bare, *why = NULL;
+	size_t len;
+
+	return check(name, rules, kind, name_max, &bare, &len, &why) ? why : NULL;
 }

@@ -29,4 +29,8 @@ enum name_rules {
 int name_check(const char *name, enum name_rules rules, enum obj_kind kind,
 	       size_t name_max, const char **bare, size_t *len);
 
+/* Why name_check refuses name, in a few words; NULL if it does not. */
+const char *name_why(const char *name, enum name_rules rules, enum obj_kind kind,
+		     size_t name_max);
+
 #endif

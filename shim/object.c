@@ -96,7 +96,8 @@ static int finish_existing(const struct config *cf, const struct place *pl,
 	if (place_check_file(pl, fd, &st) < 0)
 		goto fail;
 	if (protect && (oflag & O_CREAT) && protected_refuses(cf, pl, &st)) {
-		errno = EACCES;
+		refuse(pl->refusal, EACCES, "fs.protected_regular: O_CREAT of another "
+		       "user's file in a sticky directory");
 		goto fail;
 	}
 	if (fcntl(fd, F_SETFL, 0) < 0)
@@ -176,16 +177,18 @@ static int create_anonymous(const struct place *pl, mode_t mode,
  * killed. Anything else there (another user's file, which even root must
  * not delete, or a directory) blocks the name: EACCES.
  */
-static int remove_leftover(int dir, const char *tmp)
+static int remove_leftover(const struct place *pl, int dir, const char *tmp)
 {
+	static const char why[] = "another user's file, or a directory, is at the "
+				  "semaphore's temporary name (.SEMT)";
 	struct stat st;
 
 	if (fstatat(dir, tmp, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return errno == ENOENT ? 0 : -1;
 	if (!S_ISREG(st.st_mode) || st.st_uid != geteuid())
-		return errno = EACCES, -1;
+		return refuse(pl->refusal, EACCES, why);
 	if (unlinkat(dir, tmp, 0) < 0 && errno != ENOENT)
-		return errno = EACCES, -1;
+		return refuse(pl->refusal, EACCES, why);
 	return 0;
 }
 
@@ -209,7 +212,7 @@ static int create_named(struct place *pl, int oflag, mode_t mode,
 		int fd = openat(dir, tmp, flags, mode & 0777), saved;
 
 		if (fd < 0 && errno == EEXIST) {
-			if (remove_leftover(dir, tmp) < 0)
+			if (remove_leftover(pl, dir, tmp) < 0)
 				return -1;
 			fd = openat(dir, tmp, flags, mode & 0777);
 		}
@@ -245,6 +248,8 @@ static int create_data(struct place *pl, int oflag, mode_t mode,
 	return openat(pl->data_dir, pl->data_leaf, create_flags(oflag), mode & 0777);
 }
 
+#define IN_OTHERS_DIR "the object would be created in another user's directory"
+
 /*
  * Opens the data file, as illumos does: with O_CREAT, first try to create
  * it exclusively; when it exists (and the caller did not ask for O_EXCL)
@@ -261,7 +266,7 @@ static int open_data(const struct config *cf, struct place *pl, int oflag,
 	wait_start(&w, cf->lock_timeout_ms);
 	if (place_open_data_dir(pl, create) < 0) {
 		if (errno == ENOENT && create && !place_trusted(pl))
-			errno = EACCES; /* it would be made in another user's directory */
+			return refuse(pl->refusal, EACCES, IN_OTHERS_DIR);
 		return -1;
 	}
 	create = create && place_trusted(pl);
@@ -293,40 +298,45 @@ static int open_data(const struct config *cf, struct place *pl, int oflag,
 			return finish_existing(cf, pl, fd, oflag, init == NULL);
 		}
 		if (errno == ENOENT && (oflag & O_CREAT) && !create)
-			return errno = EACCES, -1; /* would be created there */
+			return refuse(pl->refusal, EACCES, IN_OTHERS_DIR);
 		if (errno != ENOENT || !create)
-			return errno = irregular_to_einval(errno), -1;
+			return place_irregular(pl, errno);
 		/* Removed between our two steps: go round again. */
 	}
-	return errno = EAGAIN, -1;
+	return refuse(pl->refusal, EAGAIN, WHY_CHANGING);
 }
 
-static int check_access(int oflag)
+static int check_access(int oflag, struct refusal *why)
 {
 	int acc = oflag & O_ACCMODE;
 
 	if (acc != O_RDONLY && acc != O_RDWR)
-		return EINVAL;
+		return refuse(why, EINVAL, "an object opens read-only or read-write "
+			      "(POSIX allows EINVAL for O_WRONLY)");
 	/* POSIX leaves O_TRUNC with O_RDONLY undefined; refuse it. */
 	if ((oflag & O_TRUNC) && acc == O_RDONLY)
-		return EINVAL;
+		return refuse(why, EINVAL, "O_TRUNC with O_RDONLY (POSIX leaves it undefined)");
 	return 0;
 }
 
 static int map_name(const struct config *cf, enum obj_kind kind,
-		    const char *name, struct obj_path *path)
+		    const char *name, struct obj_path *path, struct refusal *why)
 {
 	int err = cf->root_error;
 
 	if (err == 0)
 		err = path_for_name(cf->root, cf->rules, cf->name_max, kind,
 				    name, path);
+	if (err == 0)
+		return 0;
+	if (err == EINVAL || err == EISDIR || err == ENAMETOOLONG) {
+		const char *reason = name_why(name, cf->rules, kind, cf->name_max);
 
-	if (err) {
-		errno = err;
-		return -1;
+		if (reason != NULL)
+			return refuse(why, err, reason);
 	}
-	return 0;
+	errno = err;
+	return -1;
 }
 
 /*
@@ -400,21 +410,29 @@ static int open_initialised(const struct config *cf, struct place *pl, int oflag
 	return fd;
 }
 
+/* -1 with errno err, the answer that stands for the refusal's own. */
+static int answer_instead(struct refusal *why, int err)
+{
+	if (why != NULL && why->err == errno)
+		why->err = err;
+	errno = err;
+	return -1;
+}
+
 int object_open(const struct config *cf, enum obj_kind kind,
 		const char *name, int oflag, mode_t mode,
-		const struct object_init *init, struct obj_path *path)
+		const struct object_init *init, struct obj_path *path,
+		struct refusal *why)
 {
-	int err = check_access(oflag);
 	struct place pl;
 	int fd;
 
-	if (err) {
-		errno = err;
+	if (check_access(oflag, why) < 0)
 		return -1;
-	}
-	if (map_name(cf, kind, name, path) < 0)
-		return errno = open_name_error(errno, oflag), -1;
+	if (map_name(cf, kind, name, path, why) < 0)
+		return answer_instead(why, open_name_error(errno, oflag));
 	place_init(&pl, path);
+	pl.refusal = why;
 	if (init && (oflag & O_CREAT))
 		return open_initialised(cf, &pl, oflag, mode, init);
 	fd = open_data(cf, &pl, oflag, mode, NULL, false);
@@ -439,10 +457,12 @@ static int unlink_under_lock_file(struct place *pl, long timeout_ms)
 		return -1;
 	if (place_open_data_dir(pl, false) == 0 &&
 	    fstatat(pl->data_dir, pl->data_leaf, &st, AT_SYMLINK_NOFOLLOW) == 0) {
-		if (S_ISREG(st.st_mode) && st.st_nlink == 1)
-			r = unlinkat(pl->data_dir, pl->data_leaf, 0);
+		if (!S_ISREG(st.st_mode))
+			refuse(pl->refusal, EINVAL, WHY_NOT_REGULAR);
+		else if (st.st_nlink != 1)
+			refuse(pl->refusal, EINVAL, WHY_HARD_LINK);
 		else
-			errno = EINVAL;
+			r = unlinkat(pl->data_dir, pl->data_leaf, 0);
 	}
 	place_unlock(pl, &lk);
 	return r;
@@ -460,16 +480,17 @@ static bool out_of_descriptors(void)
 }
 
 int object_unlink(const struct config *cf, enum obj_kind kind,
-		  const char *name, struct obj_path *path)
+		  const char *name, struct obj_path *path, struct refusal *why)
 {
 	struct place pl;
 	struct waiter w;
 	struct stat st;
 	int r = -1;
 
-	if (map_name(cf, kind, name, path) < 0)
-		return errno = unlink_name_error(cf, errno), -1;
+	if (map_name(cf, kind, name, path, why) < 0)
+		return answer_instead(why, unlink_name_error(cf, errno));
 	place_init(&pl, path);
+	pl.refusal = why;
 	wait_start(&w, cf->lock_timeout_ms);
 	if (place_open_data_dir(&pl, false) == 0) {
 		int fd = place_lock_object(&pl, &w, &st);
@@ -490,6 +511,7 @@ int object_unlink(const struct config *cf, enum obj_kind kind,
 	place_close(&pl);
 	/* A sticky directory says EPERM; POSIX says EACCES. */
 	if (r < 0 && errno == EPERM)
-		errno = EACCES;
+		refuse(why, EACCES, "in a sticky directory only the object's owner, the "
+		       "directory's owner or root may remove it");
 	return r;
 }

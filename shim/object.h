@@ -22,14 +22,15 @@ struct object_init {
  * returns a descriptor or -1 with errno. init, when not NULL, is the
  * content of a newly created object. *path, made with path_init,
  * receives the object's files (path->data stays "" when the name was
- * invalid); path_release it afterwards.
+ * invalid); path_release it afterwards. why (may be NULL) receives the
+ * reason when a check of the shim's refuses the call.
  */
 int object_open(const struct config *cf, enum obj_kind kind, const char *name,
 		int oflag, mode_t mode, const struct object_init *init,
-		struct obj_path *path);
+		struct obj_path *path, struct refusal *why);
 
 /* shm_unlink's semantics: returns 0 or -1 with errno. */
 int object_unlink(const struct config *cf, enum obj_kind kind,
-		  const char *name, struct obj_path *path);
+		  const char *name, struct obj_path *path, struct refusal *why);
 
 #endif

@@ -2,6 +2,7 @@
 #ifndef SHMSHIM_PATH_H
 #define SHMSHIM_PATH_H
 
+#include <errno.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -33,6 +34,28 @@ struct obj_path {
 	char *heap;                 /* the paths when space is too small */
 	char space[PATH_SPACE];
 };
+
+/*
+ * Why the shim itself refused a call (a check of its own, not the system's
+ * answer), for the SHMSHIM_DEBUG line: the reason and the errno it gave.
+ * Recorded where the decision is made; reported only if the call ends
+ * with that errno, so that a refusal a later step got past is not blamed.
+ */
+struct refusal {
+	const char *why;
+	int err;
+};
+
+/* Records why (r may be NULL: nobody asked) and sets errno to err; -1. */
+static inline int refuse(struct refusal *r, int err, const char *why)
+{
+	if (r != NULL) {
+		r->why = why;
+		r->err = err;
+	}
+	errno = err;
+	return -1;
+}
 
 /* The prefix of a kind's data or lock files: ".SHMD", ".SEML", ... */
 void path_prefix(enum obj_kind kind, bool lock, char out[PREFIX_LEN + 1]);

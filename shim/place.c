@@ -64,6 +64,7 @@
 void place_init(struct place *pl, const struct obj_path *path)
 {
 	pl->path = path;
+	pl->refusal = NULL;
 	pl->owner = NO_OWNER;
 	if (path->hashed) {
 		pl->hash_fd = pl->lock_dir = pl->data_dir = -1;
@@ -210,11 +211,11 @@ static int open_subdir(struct place *pl, int parent, const char *name, bool crea
 				continue;
 			/* Checked like any other: the plain way can be raced. */
 		}
-		if (fd < 0) {
-			if (errno == ELOOP || errno == ENOTDIR)
-				errno = EINVAL; /* a link or file in the way */
+		if (fd < 0 && (errno == ELOOP || errno == ENOTDIR))
+			return refuse(pl->refusal, EINVAL, "a symbolic link or a file is "
+				      "where a long name's directory should be");
+		if (fd < 0)
 			return -1;
-		}
 		if (fstat(fd, &st) < 0) {
 			close_dir(&fd);
 			return -1;
@@ -227,9 +228,10 @@ static int open_subdir(struct place *pl, int parent, const char *name, bool crea
 		}
 		/* Two other users on the way: either could swap the other's. */
 		close(fd);
-		return errno = EACCES, -1;
+		return refuse(pl->refusal, EACCES, "a long name's directories belong "
+			      "to two other users");
 	}
-	return errno = EAGAIN, -1;
+	return refuse(pl->refusal, EAGAIN, WHY_CHANGING);
 }
 
 static int open_lock_dir(struct place *pl)
@@ -263,7 +265,7 @@ int place_open_data_dir(struct place *pl, bool create)
 		close_dir(&pl->hash_fd);
 		pl->owner = NO_OWNER;
 	}
-	return errno = EAGAIN, -1;
+	return refuse(pl->refusal, EAGAIN, WHY_CHANGING);
 }
 
 void place_temp(const struct place *pl, int *dir, const char **leaf)
@@ -295,7 +297,8 @@ int place_open_existing(const struct place *pl, int flags, struct waiter *w)
 			return fd;
 		/* A lease: shmclean is deciding whether to remove it. */
 		if (wait_step(w) < 0)
-			return -1;
+			return refuse(pl->refusal, errno, "shmclean's lease on the object "
+				      "outlasted SHMSHIM_LOCK_TIMEOUT_MS");
 	}
 }
 
@@ -330,9 +333,10 @@ int place_check_file(const struct place *pl, int fd, struct stat *st)
 	if (fstat(fd, st) < 0)
 		return -1;
 	if (!S_ISREG(st->st_mode))
-		return errno = EINVAL, -1;
+		return refuse(pl->refusal, EINVAL, WHY_NOT_REGULAR);
 	if (pl->owner != NO_OWNER && st->st_uid != pl->owner)
-		return errno = EACCES, -1;
+		return refuse(pl->refusal, EACCES, "the object is not its directory's "
+			      "owner's (planted in another user's long-name directory)");
 	if (st->st_nlink <= 1)
 		return 0;
 	/*
@@ -347,7 +351,15 @@ int place_check_file(const struct place *pl, int fd, struct stat *st)
 	/* The temporary name may have gone between our two looks. */
 	if (fstat(fd, st) < 0)
 		return -1;
-	return st->st_nlink <= 1 ? 0 : (errno = EINVAL, -1);
+	return st->st_nlink <= 1 ? 0 : refuse(pl->refusal, EINVAL, WHY_HARD_LINK);
+}
+
+int place_irregular(const struct place *pl, int err)
+{
+	if (irregular_to_einval(err) == EINVAL && err != EINVAL)
+		return refuse(pl->refusal, EINVAL, "a symbolic link, directory or "
+			      "socket is at the object's path");
+	return errno = err, -1;
 }
 
 int place_lock_object(const struct place *pl, struct waiter *w, struct stat *st)
@@ -356,10 +368,10 @@ int place_lock_object(const struct place *pl, struct waiter *w, struct stat *st)
 		int fd = open_for_lock(pl, w);
 
 		if (fd < 0)
-			return errno = irregular_to_einval(errno), -1;
+			return place_irregular(pl, errno);
 		if (lock_fd(fd, w) < 0) {
 			close_keep_errno(fd);
-			return -1;
+			return errno == EAGAIN ? refuse(pl->refusal, EAGAIN, WHY_HELD) : -1;
 		}
 		if (place_check_file(pl, fd, st) < 0) {
 			unlock_close(fd);
@@ -389,16 +401,18 @@ void place_data_dir_at(const struct place *pl, int *dir, const char **name)
 }
 
 /* lstat of path: a directory of the caller's or root's. */
-static bool trusted_dir_path(const char *path)
+static bool trusted_dir_path(const struct place *pl, const char *path)
 {
 	struct stat st;
 
 	if (fstatat(AT_FDCWD, path, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return false;
 	if (!S_ISDIR(st.st_mode))
-		return errno = EINVAL, false;
+		return refuse(pl->refusal, EINVAL, "a symbolic link or a file is where "
+			      "a long name's directory should be"), false;
 	if (!owner_trusted(st.st_uid))
-		return errno = EACCES, false;
+		return refuse(pl->refusal, EACCES, "out of descriptors, only a long "
+			      "name's directory of the caller's or root's is used"), false;
 	return true;
 }
 
@@ -411,13 +425,15 @@ int place_unlink_unlocked(const struct place *pl)
 	 * Nobody else can rename or replace a directory that is ours or
 	 * root's, in a sticky root or in one of them, so the path is safe.
 	 */
-	if (p->hashed && (!trusted_dir_path(p->hash_dir) ||
-			  !trusted_dir_path(p->data_parent)))
+	if (p->hashed && (!trusted_dir_path(pl, p->hash_dir) ||
+			  !trusted_dir_path(pl, p->data_parent)))
 		return -1;
 	if (fstatat(AT_FDCWD, p->data, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return -1;
-	if (!S_ISREG(st.st_mode) || st.st_nlink != 1)
-		return errno = EINVAL, -1;
+	if (!S_ISREG(st.st_mode))
+		return refuse(pl->refusal, EINVAL, WHY_NOT_REGULAR);
+	if (st.st_nlink != 1)
+		return refuse(pl->refusal, EINVAL, WHY_HARD_LINK);
 	if (unlinkat(AT_FDCWD, p->data, 0) < 0)
 		return -1;
 	if (p->hashed) {
@@ -460,8 +476,17 @@ static int lock_once(struct place *pl, long timeout_ms, struct lock *lk)
 	if (open_lock_dir(pl) < 0 && (errno != ENOENT || place_trusted(pl)))
 		return -1;
 	if (!place_trusted(pl))
-		return errno = EACCES, -1; /* the lock file would be made there */
-	return lock_take(pl->lock_dir, pl->lock_leaf, timeout_ms, lk);
+		return refuse(pl->refusal, EACCES, "the name's lock file would be made "
+			      "in another user's directory");
+	if (lock_take(pl->lock_dir, pl->lock_leaf, timeout_ms, lk) == 0)
+		return 0;
+	if (errno == EAGAIN)
+		return refuse(pl->refusal, EAGAIN, "another process held the name's "
+			      "lock file longer than SHMSHIM_LOCK_TIMEOUT_MS");
+	if (errno == EINVAL)
+		return refuse(pl->refusal, EINVAL, "not a regular file at the name's "
+			      "lock file path");
+	return -1;
 }
 
 int place_lock(struct place *pl, long timeout_ms, struct lock *lk)
@@ -475,7 +500,7 @@ int place_lock(struct place *pl, long timeout_ms, struct lock *lk)
 		if (errno != ENOENT || !pl->path->hashed)
 			return -1;
 	}
-	return errno = EAGAIN, -1;
+	return refuse(pl->refusal, EAGAIN, WHY_CHANGING);
 }
 
 void place_unlock(struct place *pl, struct lock *lk)

@@ -11,11 +11,19 @@
 #include "lock.h"
 #include "path.h"
 
+/* Reasons given by more than one check (see struct refusal). */
+#define WHY_NOT_REGULAR "not a regular file at the object's path (a FIFO, directory, " \
+	"socket or device)"
+#define WHY_HARD_LINK "the object's file has another link (a hard link to a file elsewhere)"
+#define WHY_HELD "another process held the object's lock longer than SHMSHIM_LOCK_TIMEOUT_MS"
+#define WHY_CHANGING "the object's files or directories kept changing under the call"
+
 /* place.owner when every directory on the way is the caller's or root's. */
 #define NO_OWNER ((uid_t)-1)
 
 struct place {
 	const struct obj_path *path;
+	struct refusal *refusal; /* where to say why a check refused, or NULL */
 	uid_t owner;  /* owner of a directory on the way that is neither the
 			 caller's nor root's, or NO_OWNER */
 	int hash_fd;  /* hashed: the hash directory, else -1 */
@@ -26,6 +34,12 @@ struct place {
 };
 
 void place_init(struct place *pl, const struct obj_path *path);
+
+/*
+ * -1 with errno err; a symbolic link, directory or socket where a data
+ * file was opened (ELOOP, EISDIR, ENXIO) is EINVAL, with its reason.
+ */
+int place_irregular(const struct place *pl, int err);
 
 /*
  * Opens the directory of the data file (a no-op when flat), creating it if

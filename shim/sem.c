@@ -26,7 +26,7 @@
 #include "sysfile.h"
 
 /* Maps the semaphore file fd and records it. Closes fd. */
-static sem_t *map_semaphore(int fd)
+static sem_t *map_semaphore(int fd, struct refusal *why)
 {
 	struct stat st;
 	sem_t *sem, *addr;
@@ -38,7 +38,7 @@ static sem_t *map_semaphore(int fd)
 	if (st.st_size < (off_t)sizeof(sem_t)) {
 		/* Not one of ours: too short to hold a semaphore. */
 		close(fd);
-		errno = EINVAL;
+		refuse(why, EINVAL, "the file is too short to hold a semaphore");
 		return SEM_FAILED;
 	}
 	sem = mmap(NULL, sizeof(sem_t), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
@@ -56,16 +56,16 @@ static sem_t *map_semaphore(int fd)
 }
 
 static sem_t *open_semaphore(const char *name, int oflag, mode_t mode,
-			     unsigned value, struct obj_path *path)
+			     unsigned value, struct obj_path *path, struct refusal *why)
 {
 	struct object_init init;
 	sem_t initial;
 	int fd;
 
-	if (api_root_usable(config_get()) < 0)
+	if (api_root_usable(config_get(), why) < 0)
 		return SEM_FAILED;
 	if ((oflag & O_CREAT) && value > SEM_VALUE_MAX) {
-		errno = EINVAL;
+		refuse(why, EINVAL, "the value is above SEM_VALUE_MAX");
 		return SEM_FAILED;
 	}
 	if (oflag & O_CREAT) {
@@ -76,13 +76,14 @@ static sem_t *open_semaphore(const char *name, int oflag, mode_t mode,
 	/* Waiting and posting write to the file: always open read-write. */
 	fd = object_open(config_get(), KIND_SEM, name,
 			 O_RDWR | (oflag & (O_CREAT | O_EXCL)), mode,
-			 (oflag & O_CREAT) ? &init : NULL, path);
-	return fd < 0 ? SEM_FAILED : map_semaphore(fd);
+			 (oflag & O_CREAT) ? &init : NULL, path, why);
+	return fd < 0 ? SEM_FAILED : map_semaphore(fd, why);
 }
 
 EXPORT sem_t *sem_open(const char *name, int oflag, ...)
 {
 	struct obj_path path;
+	struct refusal why = { NULL, 0 };
 	mode_t mode = 0;
 	unsigned value = 0;
 	int state;
@@ -102,11 +103,10 @@ EXPORT sem_t *sem_open(const char *name, int oflag, ...)
 	va_end(ap);
 	path_init(&path);
 	state = api_cancel_off();
-	sem = open_semaphore(name, oflag, mode, value, &path);
+	sem = open_semaphore(name, oflag, mode, value, &path, &why);
 	api_explain(config_get(), "sem_open", KIND_SEM, name, sem == SEM_FAILED);
-	if (config_get()->debug)
-		debug_call("sem_open", name, O_RDWR | (oflag & (O_CREAT | O_EXCL)), mode,
-			   *path.data ? path.data : NULL, sem == SEM_FAILED ? -1 : 0);
+	api_trace("sem_open", name, O_RDWR | (oflag & (O_CREAT | O_EXCL)), mode, &path, &why,
+		  sem == SEM_FAILED ? -1 : 0);
 	path_release(&path);
 	api_cancel_restore(state);
 	return sem;
@@ -119,7 +119,7 @@ EXPORT int sem_close(sem_t *sem)
 	if (last > 0)
 		munmap(sem, sizeof(sem_t));
 	if (config_get()->debug)
-		debug_call("sem_close", NULL, -1, 0, NULL, last < 0 ? -1 : 0);
+		debug_call("sem_close", NULL, -1, 0, NULL, NULL, last < 0 ? -1 : 0);
 	return last < 0 ? -1 : 0;
 }
 

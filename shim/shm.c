@@ -13,15 +13,14 @@
 EXPORT int shm_open(const char *name, int oflag, mode_t mode)
 {
 	struct obj_path path;
+	struct refusal why = { NULL, 0 };
 	int state = api_cancel_off(), fd;
 
 	path_init(&path);
-	fd = api_root_usable(config_get()) < 0
-		? -1 : object_open(config_get(), KIND_SHM, name, oflag, mode, NULL, &path);
+	fd = api_root_usable(config_get(), &why) < 0
+		? -1 : object_open(config_get(), KIND_SHM, name, oflag, mode, NULL, &path, &why);
 	api_explain(config_get(), "shm_open", KIND_SHM, name, fd < 0);
-	if (config_get()->debug)
-		debug_call("shm_open", name, oflag, mode,
-			   *path.data ? path.data : NULL, fd);
+	api_trace("shm_open", name, oflag, mode, &path, &why, fd);
 	path_release(&path);
 	api_cancel_restore(state);
 	return fd;

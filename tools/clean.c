@@ -349,7 +349,7 @@ int clean_named(const struct config *cf, enum obj_kind kind, const char *name,
 		  stat_nosync(AT_FDCWD, path.data, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 		  S_ISREG(st.st_mode) && users_in_use(cf->root, path.data, &st);
 	path_release(&path);
-	r = object_unlink(cf, kind, name, &path);
+	r = object_unlink(cf, kind, name, &path, NULL);
 	path_release(&path);
 	return r;
 }
