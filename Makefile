@@ -9,7 +9,7 @@ SHIM_CFLAGS = $(WARN) $(CFLAGS) -fPIC -fvisibility=hidden
 SAN      = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 B = build
-SHIM_SRC = shim/api.c shim/config.c shim/debug.c shim/lock.c shim/md5.c shim/name.c shim/notice.c shim/object.c \
+SHIM_SRC = shim/api.c shim/config.c shim/debug.c shim/errname.c shim/lock.c shim/md5.c shim/name.c shim/notice.c shim/object.c \
            shim/path.c shim/place.c shim/sem.c shim/semreg.c shim/shm.c
 SHIM_HDR = $(wildcard shim/*.h)
 SHIM_OBJ = $(SHIM_SRC:shim/%.c=$(B)/obj/%.o)
@@ -45,8 +45,15 @@ $(B)/obj/%.o: shim/%.c $(SHIM_HDR) | $(B)/obj
 $(B)/san/%.o: shim/%.c $(SHIM_HDR) | $(B)/san
 	$(CC) $(SHIM_CFLAGS) $(SAN) -O1 -c $< -o $@
 
+# Against glibc the library also names libpthread, where glibc before 2.34
+# keeps the old versions of sem_init and pthread_once (shim/oldsym.h).
+GLIBC := $(shell printf '\#include <stdio.h>\n\#ifdef __GLIBC__\nglibc\n\#endif\n' | \
+	$(CC) -E -P -x c - 2>/dev/null | grep -x glibc)
+PTHREAD_NEEDED = -Wl,--no-as-needed -l:libpthread.so.0 -Wl,--as-needed
+SHIM_LIBS = $(if $(GLIBC),$(PTHREAD_NEEDED))
+
 $(B)/libshmshim.so: $(SHIM_OBJ)
-	$(CC) -shared $(CFLAGS) -Wl,-z,defs -Wl,--as-needed -o $@ $(SHIM_OBJ)
+	$(CC) -shared $(CFLAGS) -Wl,-z,defs -Wl,--as-needed -o $@ $(SHIM_OBJ) $(SHIM_LIBS)
 
 $(B)/shmclean: $(TOOL_SRC) $(wildcard tools/*.h) $(TOOL_SHIM_OBJ)
 	$(CC) $(WARN) $(CFLAGS) -Ishim -DSHMSHIM_VERSION='"$(VERSION)"' -o $@ \

@@ -20,6 +20,7 @@
 #include "debug.h"
 #include "notice.h"
 #include "object.h"
+#include "sysfile.h"
 
 int api_cancel_off(void)
 {
@@ -102,7 +103,7 @@ static void explain_root(const struct config *cf, int err, bool creating)
 
 	if (err != ENOENT && err != ENOTDIR && err != EACCES && err != EROFS)
 		return;
-	if (stat(root, &st) < 0)
+	if (sys_fstatat(AT_FDCWD, root, &st, 0) < 0)
 		why = errno == ENOENT ? "does not exist (the shim does not create it)"
 				      : "cannot be reached";
 	else if (!S_ISDIR(st.st_mode))

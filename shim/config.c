@@ -15,6 +15,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "oldsym.h"
+
+OLDSYM(pthread_once); /* GLIBC_2.34 by default: see oldsym.h */
+
 static struct config settings;
 static pthread_once_t settings_once = PTHREAD_ONCE_INIT;
 

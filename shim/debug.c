@@ -16,6 +16,8 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "errname.h"
+
 static const char *access_name(int flags)
 {
 	switch (flags & O_ACCMODE) {
@@ -54,10 +56,11 @@ void debug_call(const char *call, const char *name, int flags, mode_t mode,
 		format_flags(f, sizeof f, flags);
 		snprintf(args, sizeof args, ", %s, %#o", f, (unsigned)mode);
 	}
-	if (result < 0)
-		snprintf(outcome, sizeof outcome, " = -1 %s (%s)",
-			 strerrorname_np(saved) ? strerrorname_np(saved) : "?",
-			 strerrordesc_np(saved) ? strerrordesc_np(saved) : "?");
+	if (result < 0 && err_name(saved) != NULL)
+		snprintf(outcome, sizeof outcome, " = -1 %s (%s)", err_name(saved),
+			 err_text(saved));
+	else if (result < 0)
+		snprintf(outcome, sizeof outcome, " = -1 errno %d", saved);
 	else
 		snprintf(outcome, sizeof outcome, " = %d", result);
 	snprintf(head, sizeof head, "shmshim[%ld]: %s(%s", (long)getpid(), call,

@@ -146,7 +146,7 @@ int lock_take(int dir_fd, const char *leaf, long timeout_ms, struct lock *lk)
 			return -1;
 		}
 		/* From here on fd holds the lock: every close unlocks first. */
-		if (fstat(fd, &st) < 0) {
+		if (sys_fstat(fd, &st) < 0) {
 			unlock_close(fd);
 			return -1;
 		}

@@ -71,7 +71,7 @@ static bool protected_refuses(const struct config *cf, const struct place *pl,
 	if (cf->protected_regular <= 0 || file->st_uid == geteuid())
 		return false;
 	place_data_dir_at(pl, &dir_fd, &name);
-	if (fstatat(dir_fd, name, &dir, 0) < 0)
+	if (sys_fstatat(dir_fd, name, &dir, 0) < 0)
 		return true; /* cannot tell: refuse, as the safe side */
 	if (!(dir.st_mode & S_ISVTX) || dir.st_uid == file->st_uid)
 		return false;
@@ -183,7 +183,7 @@ static int remove_leftover(const struct place *pl, int dir, const char *tmp)
 				  "semaphore's temporary name (.SEMT)";
 	struct stat st;
 
-	if (fstatat(dir, tmp, &st, AT_SYMLINK_NOFOLLOW) < 0)
+	if (sys_fstatat(dir, tmp, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return errno == ENOENT ? 0 : -1;
 	if (!S_ISREG(st.st_mode) || st.st_uid != geteuid())
 		return refuse(pl->refusal, EACCES, why);
@@ -456,7 +456,7 @@ static int unlink_under_lock_file(struct place *pl, long timeout_ms)
 	if (place_lock(pl, timeout_ms, &lk) < 0)
 		return -1;
 	if (place_open_data_dir(pl, false) == 0 &&
-	    fstatat(pl->data_dir, pl->data_leaf, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+	    sys_fstatat(pl->data_dir, pl->data_leaf, &st, AT_SYMLINK_NOFOLLOW) == 0) {
 		if (!S_ISREG(st.st_mode))
 			refuse(pl->refusal, EINVAL, WHY_NOT_REGULAR);
 		else if (st.st_nlink != 1)

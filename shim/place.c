@@ -184,7 +184,7 @@ static bool removed(int fd)
 {
 	struct stat st;
 
-	return fd != AT_FDCWD && fstat(fd, &st) == 0 && st.st_nlink == 0;
+	return fd != AT_FDCWD && sys_fstat(fd, &st) == 0 && st.st_nlink == 0;
 }
 
 /*
@@ -216,7 +216,7 @@ static int open_subdir(struct place *pl, int parent, const char *name, bool crea
 				      "where a long name's directory should be");
 		if (fd < 0)
 			return -1;
-		if (fstat(fd, &st) < 0) {
+		if (sys_fstat(fd, &st) < 0) {
 			close_dir(&fd);
 			return -1;
 		}
@@ -324,13 +324,13 @@ static bool being_linked(const struct place *pl, const struct stat *st)
 	int dir;
 
 	place_temp(pl, &dir, &leaf);
-	return fstatat(dir, leaf, &temp, AT_SYMLINK_NOFOLLOW) == 0 &&
+	return sys_fstatat(dir, leaf, &temp, AT_SYMLINK_NOFOLLOW) == 0 &&
 	       temp.st_dev == st->st_dev && temp.st_ino == st->st_ino;
 }
 
 int place_check_file(const struct place *pl, int fd, struct stat *st)
 {
-	if (fstat(fd, st) < 0)
+	if (sys_fstat(fd, st) < 0)
 		return -1;
 	if (!S_ISREG(st->st_mode))
 		return refuse(pl->refusal, EINVAL, WHY_NOT_REGULAR);
@@ -349,7 +349,7 @@ int place_check_file(const struct place *pl, int fd, struct stat *st)
 	if (st->st_nlink == 2 && pl->path->kind == KIND_SEM && being_linked(pl, st))
 		return 0;
 	/* The temporary name may have gone between our two looks. */
-	if (fstat(fd, st) < 0)
+	if (sys_fstat(fd, st) < 0)
 		return -1;
 	return st->st_nlink <= 1 ? 0 : refuse(pl->refusal, EINVAL, WHY_HARD_LINK);
 }
@@ -405,7 +405,7 @@ static bool trusted_dir_path(const struct place *pl, const char *path)
 {
 	struct stat st;
 
-	if (fstatat(AT_FDCWD, path, &st, AT_SYMLINK_NOFOLLOW) < 0)
+	if (sys_fstatat(AT_FDCWD, path, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return false;
 	if (!S_ISDIR(st.st_mode))
 		return refuse(pl->refusal, EINVAL, "a symbolic link or a file is where "
@@ -428,7 +428,7 @@ int place_unlink_unlocked(const struct place *pl)
 	if (p->hashed && (!trusted_dir_path(pl, p->hash_dir) ||
 			  !trusted_dir_path(pl, p->data_parent)))
 		return -1;
-	if (fstatat(AT_FDCWD, p->data, &st, AT_SYMLINK_NOFOLLOW) < 0)
+	if (sys_fstatat(AT_FDCWD, p->data, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return -1;
 	if (!S_ISREG(st.st_mode))
 		return refuse(pl->refusal, EINVAL, WHY_NOT_REGULAR);

@@ -22,8 +22,11 @@
 #include "config.h"
 #include "debug.h"
 #include "object.h"
+#include "oldsym.h"
 #include "semreg.h"
 #include "sysfile.h"
+
+OLDSYM(sem_init); /* GLIBC_2.34 by default: see oldsym.h */
 
 /* Maps the semaphore file fd and records it. Closes fd. */
 static sem_t *map_semaphore(int fd, struct refusal *why)
@@ -31,7 +34,7 @@ static sem_t *map_semaphore(int fd, struct refusal *why)
 	struct stat st;
 	sem_t *sem, *addr;
 
-	if (fstat(fd, &st) < 0) {
+	if (sys_fstat(fd, &st) < 0) {
 		close_keep_errno(fd);
 		return SEM_FAILED;
 	}

@@ -3,7 +3,28 @@
 #define SHMSHIM_SYSFILE_H
 
 #include <errno.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+
+/*
+ * fstat and fstatat, straight from the kernel. Since glibc 2.33 they are
+ * functions of the C library with a new symbol version (GLIBC_2.33);
+ * before, they were inline wrappers of __fxstat, so a library built on a
+ * new glibc that called them would not load on an older one (README,
+ * Platforms). The system calls bind to nothing newer than syscall(2),
+ * and do the same on musl. On the 64-bit platforms we support (x86_64,
+ * aarch64) the kernel's struct stat is the C library's.
+ */
+static inline int sys_fstat(int fd, struct stat *st)
+{
+	return (int)syscall(SYS_fstat, fd, st);
+}
+
+static inline int sys_fstatat(int dir, const char *path, struct stat *st, int flags)
+{
+	return (int)syscall(SYS_newfstatat, dir, path, st, flags);
+}
 
 /* Closes fd without disturbing errno, which holds the real cause. */
 static inline void close_keep_errno(int fd)
