@@ -24,7 +24,8 @@ API_TESTS   = t_shm t_lock t_race t_fail t_users t_sem t_hostile
 HELPERS     = symver_open shm_tool parity
 
 VERSION  = 0.1.0
-TOOL_SRC = tools/clean.c tools/inventory.c tools/nosync.c tools/report.c tools/shmclean.c tools/users.c
+TOOL_SRC = tools/clean.c tools/inventory.c tools/nosync.c tools/oldstart.c tools/report.c \
+           tools/shmclean.c tools/users.c
 # shmclean is built from the shim's own sources (not its public API), so the
 # name rules, the layout and the lock protocol exist once.
 TOOL_SHIM_OBJ = $(filter-out $(B)/obj/api.o $(B)/obj/notice.o $(B)/obj/shm.o $(B)/obj/sem.o $(B)/obj/semreg.o,$(SHIM_OBJ))
@@ -47,17 +48,21 @@ $(B)/san/%.o: shim/%.c $(SHIM_HDR) | $(B)/san
 
 # Against glibc the library also names libpthread, where glibc before 2.34
 # keeps the old versions of sem_init and pthread_once (shim/oldsym.h).
-GLIBC := $(shell printf '\#include <stdio.h>\n\#ifdef __GLIBC__\nglibc\n\#endif\n' | \
-	$(CC) -E -P -x c - 2>/dev/null | grep -x glibc)
+GLIBC := $(shell $(CC) -dM -E -include stdio.h -x c /dev/null 2>/dev/null | grep -w __GLIBC__)
 PTHREAD_NEEDED = -Wl,--no-as-needed -l:libpthread.so.0 -Wl,--as-needed
 SHIM_LIBS = $(if $(GLIBC),$(PTHREAD_NEEDED))
 
 $(B)/libshmshim.so: $(SHIM_OBJ)
 	$(CC) -shared $(CFLAGS) -Wl,-z,defs -Wl,--as-needed -o $@ $(SHIM_OBJ) $(SHIM_LIBS)
 
+# Against glibc, shmclean starts through the first __libc_start_main
+# (tools/oldstart.c), so that it runs on glibc 2.17 and newer.
+OLD_START = -Wl,--wrap=__libc_start_main
+TOOL_LIBS = $(if $(GLIBC),$(OLD_START))
+
 $(B)/shmclean: $(TOOL_SRC) $(wildcard tools/*.h) $(TOOL_SHIM_OBJ)
 	$(CC) $(WARN) $(CFLAGS) -Ishim -DSHMSHIM_VERSION='"$(VERSION)"' -o $@ \
-	    $(TOOL_SRC) $(TOOL_SHIM_OBJ)
+	    $(TOOL_SRC) $(TOOL_SHIM_OBJ) $(TOOL_LIBS)
 
 # The launcher, for use from the build tree: the library sits beside it.
 $(B)/shmshim: tools/shmshim.in | $(B)/obj
