@@ -65,20 +65,21 @@ $(B)/shmshim.installed: tools/shmshim.in FORCE | $(B)/obj
 
 FORCE:
 
+# The paths are quoted, so that a DESTDIR with a space stages correctly.
 install: all $(B)/shmshim.installed
-	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(BINDIR) \
-	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7
-	install -m 0755 $(B)/libshmshim.so $(DESTDIR)$(LIBDIR)/libshmshim.so
-	install -m 0755 $(B)/shmclean $(DESTDIR)$(BINDIR)/shmclean
-	install -m 0755 $(B)/shmshim.installed $(DESTDIR)$(BINDIR)/shmshim
-	install -m 0644 $(MAN1) $(DESTDIR)$(MANDIR)/man1/
-	install -m 0644 $(MAN7) $(DESTDIR)$(MANDIR)/man7/
+	install -d '$(DESTDIR)$(LIBDIR)' '$(DESTDIR)$(BINDIR)' \
+	    '$(DESTDIR)$(MANDIR)/man1' '$(DESTDIR)$(MANDIR)/man7'
+	install -m 0755 $(B)/libshmshim.so '$(DESTDIR)$(LIBDIR)/libshmshim.so'
+	install -m 0755 $(B)/shmclean '$(DESTDIR)$(BINDIR)/shmclean'
+	install -m 0755 $(B)/shmshim.installed '$(DESTDIR)$(BINDIR)/shmshim'
+	install -m 0644 $(MAN1) '$(DESTDIR)$(MANDIR)/man1/'
+	install -m 0644 $(MAN7) '$(DESTDIR)$(MANDIR)/man7/'
 
 uninstall:
-	rm -f $(DESTDIR)$(LIBDIR)/libshmshim.so $(DESTDIR)$(BINDIR)/shmclean \
-	    $(DESTDIR)$(BINDIR)/shmshim \
-	    $(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(MAN1))) \
-	    $(addprefix $(DESTDIR)$(MANDIR)/man7/,$(notdir $(MAN7)))
+	rm -f '$(DESTDIR)$(LIBDIR)/libshmshim.so' '$(DESTDIR)$(BINDIR)/shmclean' \
+	    '$(DESTDIR)$(BINDIR)/shmshim' \
+	    $(foreach f,$(notdir $(MAN1)),'$(DESTDIR)$(MANDIR)/man1/$(f)') \
+	    $(foreach f,$(notdir $(MAN7)),'$(DESTDIR)$(MANDIR)/man7/$(f)')
 
 $(B)/obj $(B)/san $(B)/tests:
 	mkdir -p $@
