@@ -67,7 +67,7 @@ check "make install into a DESTDIR with a space puts the files there" \
 status=$?
 check "... and its launcher exits 125, says why, and runs nothing" \
 	sh -c "test $status -eq 125 && grep -q 'splits LD_PRELOAD at spaces, colons' '$stage/err' && test ! -e '$stage/ran'"
-rm -f "$stage/err"
+rm -f "$stage/err" "$stage/ran"
 make -s uninstall DESTDIR="$spaced" PREFIX=/usr >/dev/null
 check "... and uninstall removes exactly those files" test -z "$(find "$stage" -type f)"
 
