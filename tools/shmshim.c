@@ -526,7 +526,7 @@ static int has_interp(int fd, const struct ph_table *t)
 
 /*
  * The ELF identity of the regular file at path into id (class
- * ELFCLASSNONE when it is no ELF file). Returns 0, or -1 when it cannot
+ * ELFCLASSNONE when it is no ELF file, or a malformed one). Returns 0, or -1 when it cannot
  * be read. Opened without blocking and checked to be a regular file, so
  * that a FIFO or device met by mistake is harmless.
  */
@@ -547,7 +547,10 @@ static int elf_of(const char *path, struct elf_id *id)
 		close(fd);
 		return -1;
 	}
-	if (n >= 20 && memcmp(h, ELFMAG, SELFMAG) == 0) { /* up to e_machine */
+	/* ELF of a class and byte order that exist, read up to e_machine */
+	if (n >= 20 && memcmp(h, ELFMAG, SELFMAG) == 0 &&
+	    (h[EI_CLASS] == ELFCLASS32 || h[EI_CLASS] == ELFCLASS64) &&
+	    (h[EI_DATA] == ELFDATA2LSB || h[EI_DATA] == ELFDATA2MSB)) {
 		id->class = h[EI_CLASS];
 		id->data = h[EI_DATA];
 		id->machine = id->data == ELFDATA2MSB ? (unsigned)h[18] << 8 | h[19]
