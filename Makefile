@@ -64,33 +64,43 @@ $(B)/shmclean: $(TOOL_SRC) $(wildcard tools/*.h) $(TOOL_SHIM_OBJ)
 	$(CC) $(WARN) $(CFLAGS) -Ishim -DSHMSHIM_VERSION='"$(VERSION)"' -o $@ \
 	    $(TOOL_SRC) $(TOOL_SHIM_OBJ) $(TOOL_LIBS)
 
-# The launcher, for use from the build tree: the library sits beside it.
-$(B)/shmshim: tools/shmshim.in | $(B)/obj
-	sed -e 's|@LIBREL@|.|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
-	chmod 0755 $@
+# The launcher (tools/shmshim.c) finds the library at SHMSHIM_LIBREL
+# relative to its own directory, else in SHMSHIM_LIBDIR. It is linked
+# statically where the C library allows (libc.a; Debian's libc6-dev has
+# it): no loader, no shared libraries to map, and whatever LD_PRELOAD holds
+# is not loaded into it, so it starts in a fraction of a dynamic program's
+# time. Without libc.a it is linked dynamically, and make says so.
+LAUNCHER_CFLAGS = $(WARN) $(CFLAGS) -DSHMSHIM_VERSION='"$(VERSION)"' -DSHMSHIM_LIBDIR='"$(LIBDIR)"'
+LAUNCHER_LINK = { $(CC) $(LAUNCHER_CFLAGS) -DSHMSHIM_LIBREL="\"$$librel\"" -static -o $@ $< 2>/dev/null || \
+	{ echo "note: no static C library; $@ is linked dynamically (slower to start)" && \
+	  $(CC) $(LAUNCHER_CFLAGS) -DSHMSHIM_LIBREL="\"$$librel\"" -o $@ $<; }; }
 
-# The launcher as installed: the library's place relative to BINDIR, so
-# that it works in a DESTDIR staging tree too, and LIBDIR as a fallback.
-$(B)/shmshim.installed: tools/shmshim.in FORCE | $(B)/obj
-	sed -e "s|@LIBREL@|$$(realpath -m --relative-to='$(BINDIR)' '$(LIBDIR)')|" \
-	    -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
+# For use from the build tree: the library sits beside it.
+$(B)/shmshim: tools/shmshim.c | $(B)/obj
+	librel=. && $(LAUNCHER_LINK)
+
+# As installed: the library's place relative to BINDIR, so that it works
+# in a DESTDIR staging tree too, and LIBDIR as a fallback.
+$(B)/shmshim.installed: tools/shmshim.c FORCE | $(B)/obj
+	librel=$$(realpath -m --relative-to='$(BINDIR)' '$(LIBDIR)') && $(LAUNCHER_LINK)
 
 FORCE:
 
+# The paths are quoted, so that a DESTDIR with a space stages correctly.
 install: all $(B)/shmshim.installed
-	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(BINDIR) \
-	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7
-	install -m 0755 $(B)/libshmshim.so $(DESTDIR)$(LIBDIR)/libshmshim.so
-	install -m 0755 $(B)/shmclean $(DESTDIR)$(BINDIR)/shmclean
-	install -m 0755 $(B)/shmshim.installed $(DESTDIR)$(BINDIR)/shmshim
-	install -m 0644 $(MAN1) $(DESTDIR)$(MANDIR)/man1/
-	install -m 0644 $(MAN7) $(DESTDIR)$(MANDIR)/man7/
+	install -d '$(DESTDIR)$(LIBDIR)' '$(DESTDIR)$(BINDIR)' \
+	    '$(DESTDIR)$(MANDIR)/man1' '$(DESTDIR)$(MANDIR)/man7'
+	install -m 0755 $(B)/libshmshim.so '$(DESTDIR)$(LIBDIR)/libshmshim.so'
+	install -m 0755 $(B)/shmclean '$(DESTDIR)$(BINDIR)/shmclean'
+	install -m 0755 $(B)/shmshim.installed '$(DESTDIR)$(BINDIR)/shmshim'
+	install -m 0644 $(MAN1) '$(DESTDIR)$(MANDIR)/man1/'
+	install -m 0644 $(MAN7) '$(DESTDIR)$(MANDIR)/man7/'
 
 uninstall:
-	rm -f $(DESTDIR)$(LIBDIR)/libshmshim.so $(DESTDIR)$(BINDIR)/shmclean \
-	    $(DESTDIR)$(BINDIR)/shmshim \
-	    $(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(MAN1))) \
-	    $(addprefix $(DESTDIR)$(MANDIR)/man7/,$(notdir $(MAN7)))
+	rm -f '$(DESTDIR)$(LIBDIR)/libshmshim.so' '$(DESTDIR)$(BINDIR)/shmclean' \
+	    '$(DESTDIR)$(BINDIR)/shmshim' \
+	    $(foreach f,$(notdir $(MAN1)),'$(DESTDIR)$(MANDIR)/man1/$(f)') \
+	    $(foreach f,$(notdir $(MAN7)),'$(DESTDIR)$(MANDIR)/man7/$(f)')
 
 $(B)/obj $(B)/san $(B)/tests:
 	mkdir -p $@

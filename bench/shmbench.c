@@ -8,6 +8,9 @@
  *   shmbench contend P MS    P processes opening and closing one name for MS
  *   shmbench data   MB       first touch and rewrite of an MB object via mmap
  *   shmbench hold   NAME     create NAME, keep it open until stdin closes
+ *   shmbench spawn  N PROG [ARG]...  start PROG N times, one after the other,
+ *                            each waited for (it must exit 0): the start-up
+ *                            cost of a program, a preload or the launcher
  *   shmbench illumos-open  DIR N   the same as open and cycle, done the way
  *   shmbench illumos-cycle DIR N   illumos libc does it (a lock file created
  *                                  with O_EXCL and removed around every
@@ -17,11 +20,12 @@
  * Prints one JSON object on stdout: ns per operation, or for contend the
  * aggregate operations per second, the worst single call, and the worst
  * call that the scheduler did not interrupt, or for data
- * the two bandwidths in MB/s.
+ * the two bandwidths in MB/s, or for spawn the ns per run.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <spawn.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -313,6 +317,35 @@ static void hold(const char *object)
 		;
 }
 
+/*
+ * Starts argv[0] n times with posix_spawn (no copy of this process's
+ * memory: the cost measured is the program's exec and start-up) and the
+ * environment as given.
+ */
+static void bench_spawn(long n, char **argv)
+{
+	extern char **environ;
+	double t = now_ns();
+
+	for (long i = 0; i < n; i++) {
+		pid_t pid;
+		int status, err = posix_spawn(&pid, argv[0], NULL, NULL, argv, environ);
+
+		if (err != 0) {
+			errno = err;
+			die(argv[0]);
+		}
+		if (waitpid(pid, &status, 0) < 0)
+			die("waitpid");
+		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+			fprintf(stderr, "shmbench: %s failed (status %#x)\n", argv[0], status);
+			exit(1);
+		}
+	}
+	t = now_ns() - t;
+	printf("{\"ns_per_run\": %.1f}\n", t / (double)n);
+}
+
 int main(int argc, char **argv)
 {
 	snprintf(name, sizeof name, "/shmbench.%d", (int)getpid());
@@ -332,6 +365,8 @@ int main(int argc, char **argv)
 		bench_illumos_open(argv[2], atol(argv[3]));
 	else if (argc == 4 && strcmp(argv[1], "illumos-cycle") == 0)
 		bench_illumos_cycle(argv[2], atol(argv[3]));
+	else if (argc >= 4 && strcmp(argv[1], "spawn") == 0)
+		bench_spawn(atol(argv[2]), argv + 3);
 	else {
 		fprintf(stderr, "usage: see the comment at the top of bench/shmbench.c\n");
 		return 2;

@@ -56,6 +56,21 @@ make -s uninstall DESTDIR="$stage" PREFIX=/usr >/dev/null
 ok $? "make uninstall"
 check "... leaves no file behind" test -z "$(find "$stage" -type f)"
 
+# A staging tree whose path has a space: installed there all the same, but
+# its launcher refuses to run anything, since LD_PRELOAD cannot carry the
+# path of its library.
+spaced="$stage/x y"
+make -s install DESTDIR="$spaced" PREFIX=/usr >/dev/null
+check "make install into a DESTDIR with a space puts the files there" \
+	test -f "$spaced/usr/lib/libshmshim.so" -a -x "$spaced/usr/bin/shmshim"
+"$spaced/usr/bin/shmshim" touch "$stage/ran" 2>"$stage/err"
+status=$?
+check "... and its launcher exits 125, says why, and runs nothing" \
+	sh -c "test $status -eq 125 && grep -q 'splits LD_PRELOAD at spaces, colons' '$stage/err' && test ! -e '$stage/ran'"
+rm -f "$stage/err" "$stage/ran"
+make -s uninstall DESTDIR="$spaced" PREFIX=/usr >/dev/null
+check "... and uninstall removes exactly those files" test -z "$(find "$stage" -type f)"
+
 make -s install DESTDIR="$stage" PREFIX=/opt/shm LIBDIR=/opt/shm/lib64/shmshim \
 	BINDIR=/opt/shm/sbin MANDIR=/opt/shm/man >/dev/null
 check "LIBDIR, BINDIR and MANDIR are honoured" \

@@ -26,7 +26,7 @@ fi
 if command -v shellcheck >/dev/null 2>&1; then
 	out=$(shellcheck -x .ci/run tests/run tests/limit tests/lib.sh tests/fuzz.t \
 		tests/lint.t tests/preload.t tests/boost.t tests/man.t \
-		tests/install.t tools/shmshim.in 2>&1)
+		tests/install.t tests/launcher.t 2>&1)
 	ok $? "shellcheck finds nothing in the shell scripts"
 	[ -n "$out" ] && echo "$out" | sed 's/^/# /'
 else
