@@ -3,6 +3,7 @@
 #define SHMSHIM_SYSFILE_H
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>

@@ -82,7 +82,7 @@ static enum verdict remove_unopenable(const struct place *pl, bool force, int *e
 	struct stat st;
 	enum verdict v;
 
-	if (fstatat(pl->data_dir, pl->data_leaf, &st, AT_SYMLINK_NOFOLLOW) < 0)
+	if (sys_fstatat(pl->data_dir, pl->data_leaf, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return errno == ENOENT ? GONE : UNKNOWN;
 	if (!S_ISREG(st.st_mode))
 		return UNKNOWN;
@@ -246,7 +246,7 @@ static int remove_temp(struct entry *e, const char *root)
 		exit(1);
 	}
 	e->action = "kept";
-	if (dir < 0 || fstat(dir, &dir_st) < 0 ||
+	if (dir < 0 || sys_fstat(dir, &dir_st) < 0 ||
 	    (e->hashed && dir_st.st_uid != 0 && dir_st.st_uid != e->st.st_uid) ||
 	    stat_nosync(dir, leaf, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
 	    st.st_dev != e->st.st_dev || st.st_ino != e->st.st_ino) {

@@ -34,6 +34,7 @@
 
 #include "md5.h"
 #include "nosync.h"
+#include "sysfile.h"
 
 static const struct {
 	enum obj_kind kind;
@@ -250,7 +251,7 @@ bool inventory_lock_held(const char *root, const char *path, dev_t dev)
 
 	if (fd < 0)
 		return false;
-	if (fstat(fd, &st) == 0 && st.st_dev == dev) {
+	if (sys_fstat(fd, &st) == 0 && st.st_dev == dev) {
 		if (S_ISDIR(st.st_mode))
 			return any_locked(fd, dev);
 		held = S_ISREG(st.st_mode) && fd_locked(fd);
@@ -311,7 +312,7 @@ static DIR *open_dir_here(const struct inventory *inv, int dir_fd, const char *n
 	if (*why)
 		return NULL;
 	fd = openat(dir_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &again) < 0 || again.st_dev != st->st_dev ||
+	if (fd < 0 || sys_fstat(fd, &again) < 0 || again.st_dev != st->st_dev ||
 	    again.st_ino != st->st_ino || (dir = fdopendir(fd)) == NULL) {
 		*why = "changed while we looked";
 		if (fd >= 0)
@@ -557,7 +558,7 @@ int inventory_scan(struct inventory *inv, const char *root)
 	inv->root = root;
 	if (dir == NULL)
 		return -1;
-	if (fstat(dirfd(dir), &root_st) < 0) {
+	if (sys_fstat(dirfd(dir), &root_st) < 0) {
 		closedir(dir);
 		return -1;
 	}

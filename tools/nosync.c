@@ -14,6 +14,7 @@
  */
 #define _GNU_SOURCE
 #include "nosync.h"
+#include "sysfile.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -79,7 +80,7 @@ int stat_nosync(int dir_fd, const char *name, struct stat *st, int flags)
 	if (errno != ENOSYS && errno != EPERM)
 		return -1;
 #endif
-	return fstatat(dir_fd, name, st, flags);
+	return sys_fstatat(dir_fd, name, st, flags);
 }
 
 #ifdef SYS_openat2
@@ -133,7 +134,7 @@ int open_beneath(const char *root, const char *path, int flags)
 	}
 #endif
 	/* No openat2: at least nothing on another file system at the end. */
-	if (fstat(root_fd, &root_st) == 0 &&
+	if (sys_fstat(root_fd, &root_st) == 0 &&
 	    stat_nosync(root_fd, rel, &st, AT_SYMLINK_NOFOLLOW) == 0) {
 		if (st.st_dev == root_st.st_dev)
 			fd = openat(root_fd, rel, flags | O_NOFOLLOW | O_CLOEXEC);

@@ -21,6 +21,7 @@
 #include "inventory.h"
 #include "report.h"
 #include "users.h"
+#include "sysfile.h"
 
 #ifndef SHMSHIM_VERSION
 #define SHMSHIM_VERSION "unknown"
@@ -325,7 +326,7 @@ int main(int argc, char **argv)
 	if (cf.root_error) /* root_given has refused these already */
 		return 2;
 	root = *cf.root ? cf.root : "/";
-	if (stat(root, &st) < 0) {
+	if (sys_fstatat(AT_FDCWD, root, &st, 0) < 0) {
 		complain(root, strerror(errno));
 		return 1;
 	}

@@ -20,6 +20,7 @@
 #define _GNU_SOURCE
 #include "users.h"
 #include "nosync.h"
+#include "sysfile.h"
 
 #include <ctype.h>
 #include <limits.h>
@@ -398,7 +399,7 @@ static enum lease lease_probe(const char *root, const char *path, const struct s
 
 	if (fd < 0)
 		return LEASE_UNAVAILABLE;
-	if (fstat(fd, &st) == 0 && st.st_dev == seen->st_dev && st.st_ino == seen->st_ino)
+	if (sys_fstat(fd, &st) == 0 && st.st_dev == seen->st_dev && st.st_ino == seen->st_ino)
 		result = lease_try(fd, false);
 	close(fd);
 	return result;
