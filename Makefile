@@ -144,12 +144,16 @@ $(B)/tests/symver_open: tests/symver_open.c $(B)/tests/oldrt/librt.so $(B)/tests
 $(B)/tests/boost_counter: tests/boost_counter.cpp | $(B)/tests
 	$(CXX) -std=c++17 -O2 -Wall -Wextra -Werror -o $@ $< -pthread -lrt
 
+# A clock for the shmclean tests: time() as $$FAKE_NOW says, preloaded.
+$(B)/tests/fake_now.so: tests/fake_now.c | $(B)/tests
+	$(CC) $(WARN) $(CFLAGS) -shared -fPIC -o $@ $<
+
 $(B)/tests/fuzz_name: tests/fuzz_name.c $(SHIM_SRC) $(SHIM_HDR) | $(B)/tests
 	$(CLANG) $(WARN) -g -O1 -Ishim -fsanitize=fuzzer,address,undefined \
 	    -o $@ tests/fuzz_name.c shim/name.c shim/path.c shim/md5.c
 
 TEST_BINS = $(addprefix $(B)/tests/,$(UNIT_TESTS) $(API_TESTS) $(HELPERS)) \
-            $(addprefix $(B)/tests/,$(addsuffix -san,$(API_TESTS)))
+            $(addprefix $(B)/tests/,$(addsuffix -san,$(API_TESTS))) $(B)/tests/fake_now.so
 
 # Runs every test and prints prove's one summary line. The fuzzer and the
 # Boost client are built only when clang and Boost are there; their tests

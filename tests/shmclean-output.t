@@ -2,8 +2,10 @@
 """shmclean's output cannot be forged by the names it prints: object names
 and process names are any bytes their makers chose, and must neither reach
 the terminal raw nor fake a row of the table, and --json must stay valid
-UTF-8 with the exact bytes recoverable. Also the usage errors for a bad
---dir, SHMSHIM_DIR or --older-than, and the messages for a bad root."""
+UTF-8 with the exact bytes recoverable. Also the usage errors (a bad
+option, options that contradict each other, a bad --dir, SHMSHIM_DIR or
+--older-than), each said once, the messages for a bad root, and the one
+line for an empty one."""
 import contextlib
 import json
 import os
@@ -21,6 +23,7 @@ from taplib import ok, skip, skip_all, done  # noqa: E402
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CLEAN = os.path.join(TOP, "build", "shmclean")
+FAKE_NOW = os.path.join(TOP, "build", "tests", "fake_now.so")
 PATH_MAX = 4096  # Linux's, as in <limits.h>
 LONG_MAX = 2**63 - 1
 
@@ -304,21 +307,25 @@ def test_messages():
 
 
 def test_actions(seed):
-    """The lines of a -n and of a plain run: one per object, escaped."""
+    """The lines of a -n and of a plain run: one per object, escaped, then
+    the summary."""
     names = WEIRD + random_names(seed, 50)
     with fresh_root() as root:
         plant(root, names)
         for args, verb in ((["-n"], "would remove"), ([], "removed")):
-            r = shmclean(root, *args)
+            r = shmclean(root, "--older-than", "0", *args)
             why = output_is_inert(r.stdout)
             lines = r.stdout.decode("utf-8", "replace").split("\n")[:-1]
             prefix = verb + " shm "
             shown = sorted(line[len(prefix):].split(" (")[0] for line in lines
                            if line.startswith(prefix))
-            ok(r.returncode == 0 and why is None and len(lines) == len(names) and
-               shown == sorted(escaped(b"/" + n) for n in names),
-               "%s: one line per object, names escaped, nothing raw"
-               % ("shmclean -n" if args else "a plain run"), why or r.stderr or lines[:5])
+            summary = "summary: %s %d, %s 0" % (verb, len(names),
+                                                "would keep" if args else "kept")
+            ok(r.returncode == 0 and why is None and len(lines) == len(names) + 1 and
+               shown == sorted(escaped(b"/" + n) for n in names) and lines[-1] == summary,
+               "%s --older-than 0: one line per object, names escaped, nothing raw; "
+               "then '%s'" % ("shmclean -n" if args else "a plain run", summary),
+               why or r.stderr or lines[:5] + lines[-1:])
         ok(os.listdir(root) == [], "... and the plain run removed them all",
            os.listdir(root)[:5])
 
@@ -414,6 +421,77 @@ def one_line(r):
     return r.stderr.count(b"\n") == 1
 
 
+def one_usage_error(r):
+    """Whether stderr is one message under shmclean's name, and the hint:
+    nothing from getopt, under the name the program was started by."""
+    lines = r.stderr.decode("utf-8", "replace").split("\n")
+    return (len(lines) == 3 and lines[0].startswith("shmclean: ") and
+            lines[1] == "Try 'shmclean --help'." and lines[2] == "")
+
+
+def test_bad_options():
+    """An option not understood: one message, under one name, exit 2."""
+    with fresh_root() as root:
+        for args, want in (
+                (["--bogus"], "unknown option '--bogus'"),
+                (["--bogus=3"], "unknown option '--bogus'"),
+                (["-x"], "unknown option '-x'"),
+                (["-lx"], "unknown option '-x'"),
+                (["--json", "-xn"], "unknown option '-x'"),
+                (["--list=3"], "option '--list' takes no argument"),
+                (["--d"], "option '--d' is ambiguous"),
+                (["--dir"], "option '--dir' needs an argument"),
+                (["-d"], "option '-d' needs an argument"),
+                (["-ld"], "option '-d' needs an argument"),
+                (["--older-than"], "option '--older-than' needs an argument"),
+                (["--\x1b[2J"], "unknown option '--\\x1b[2J'")):
+            r = shmclean(root, *args)
+            err = r.stderr.decode("utf-8", "replace")
+            ok(r.returncode == 2 and r.stdout == b"" and one_usage_error(r) and
+               err.startswith("shmclean: %s\n" % want),
+               "%s: exit 2, one message: %s" % (" ".join(args).encode("unicode_escape").decode(),
+                                                want.encode("unicode_escape").decode()),
+               (r.returncode, err))
+
+
+def test_contradictions():
+    """Options that contradict each other, or that the others would make
+    pointless, are usage errors, said once; nothing is done."""
+    with fresh_root() as root:
+        plant(root, [b"orphan"])
+        for args in (["-l", "-n"], ["-l", "-r", "/orphan"], ["-l", "-f"],
+                     ["-l", "--older-than", "0"], ["-r", "--json", "/orphan"],
+                     ["-r", "-f", "/orphan"], ["-r", "--older-than", "0", "/orphan"],
+                     ["--sem", "--older-than", "0"], ["-n", "--sem"],
+                     ["-q", "-v", "--older-than", "0"], ["-q", "-l"], ["-q", "-n"],
+                     ["-q", "--json", "--older-than", "0"]):
+            r = shmclean(root, *args)
+            ok(r.returncode == 2 and r.stdout == b"" and one_usage_error(r) and
+               os.listdir(root) == [".SHMDorphan"],
+               "shmclean %s: exit 2, one message, nothing removed" % " ".join(args),
+               (r.returncode, r.stderr, os.listdir(root)))
+
+
+def test_empty():
+    """An empty root: one line that says so, or an empty list in JSON."""
+    with fresh_root() as root:
+        want = ("no objects in %s\n" % root).encode()
+        for args in ([], ["-l"], ["-n"], ["-v"]):
+            r = shmclean(root, *args)
+            ok(r.returncode == 0 and r.stdout == want and r.stderr == b"",
+               "shmclean%s over an empty root: one line, 'no objects in ROOT'"
+               % "".join(" " + a for a in args), (r.stdout, r.stderr))
+        r = shmclean(root, "-q")
+        ok(r.returncode == 0 and r.stdout == b"" and r.stderr == b"",
+           "-q over an empty root: nothing", (r.stdout, r.stderr))
+        for args in (["--json"], ["-l", "--json"], ["-n", "--json"]):
+            r = shmclean(root, *args)
+            doc = parse_json(r.stdout) or {}
+            ok(r.returncode == 0 and doc.get("entries") == [] and r.stderr == b"",
+               "shmclean %s over an empty root: a document with no entries" % " ".join(args),
+               r.stdout)
+
+
 def test_bad_dir():
     """An empty or over-long --dir or SHMSHIM_DIR is a usage error, not /tmp."""
     long_dir = "/" + "d" * PATH_MAX
@@ -440,14 +518,28 @@ def test_bad_dir():
 
 
 def test_older_than():
-    """--older-than whose seconds do not fit is a usage error, not a wrap."""
+    """--older-than takes exactly the documented forms; one whose seconds
+    do not fit is a usage error, not a wrap."""
     with fresh_root() as root:
         plant(root, [b"old"])
-        two_days_ago = time.time() - 2 * 86400
-        os.utime(os.path.join(root, ".SHMDold"), (two_days_ago, two_days_ago))
-        r = shmclean(root, "-n", "--older-than", "1d")
-        ok(r.returncode == 0 and r.stdout == b"would remove shm /old (orphan, 0 bytes)\n",
-           "-n --older-than 1d would remove a 2-day-old orphan", r.stdout)
+        two_days_later = {"LD_PRELOAD": FAKE_NOW,
+                          "FAKE_NOW": "%d" % (os.lstat(os.path.join(root, ".SHMDold")).st_ctime
+                                              + 2 * 86400)}
+        r = shmclean(root, "-n", "--older-than", "1d", env=two_days_later)
+        ok(r.returncode == 0 and r.stdout == b"would remove shm /old (orphan, 0 bytes)\n"
+           b"summary: would remove 1, would keep 0\n",
+           "-n --older-than 1d would remove an orphan that last changed 2 days ago", r.stdout)
+        for age in ("0", "30", "30s", "10m", "2h", "7d", "007s"):
+            r = shmclean(root, "-n", "--older-than", age)
+            ok(r.returncode == 0 and r.stderr == b"",
+               "--older-than %s is one of the documented forms" % age, r.stderr)
+        for age in ("", " 5", "5 ", "+5", "-0", "-1", "s", "5x", "5ss", "5S", "1.5h", "0x10",
+                    "\u0665"):
+            r = shmclean(root, "-n", "--older-than", age)
+            err = r.stderr.decode("utf-8", "replace")
+            ok(r.returncode == 2 and r.stdout == b"" and one_usage_error(r) and
+               "is not a duration" in err,
+               "--older-than %r is not: exit 2, one message" % age, (r.returncode, err))
         for age in ("144115188075855873d", "106751991167301d", "153722867280912931m",
                     "2562047788015216h", "9223372036854775808", "99999999999999999999s"):
             r = shmclean(root, "-n", "--older-than", age)
@@ -457,8 +549,9 @@ def test_older_than():
                "--older-than %s does not fit: exit 2, naming the limit" % age,
                (r.returncode, err, r.stdout))
         for age in ("106751991167300d", str(LONG_MAX)):
-            r = shmclean(root, "-n", "--older-than", age)
-            ok(r.returncode == 0 and r.stdout == b"",
+            r = shmclean(root, "-n", "--older-than", age, env=two_days_later)
+            ok(r.returncode == 0 and b"would remove shm" not in r.stdout and
+               b"would keep 1 (1 changed in the last " in r.stdout,
                "--older-than %s, the most there is: accepted, and keeps the orphan" % age,
                (r.returncode, r.stderr, r.stdout))
         ok(os.listdir(root) == [".SHMDold"], "... nothing was removed", os.listdir(root))
@@ -509,11 +602,13 @@ def test_far_mtime():
         f, p = by.get("/future", {}), by.get("/past", {})
         ok(f.get("mtime") is None and p.get("mtime") is None,
            "--json: an mtime outside the years 0000 to 9999 is null", (f, p))
-        ok(p.get("age_seconds") == LONG_MAX and -10**18 < f.get("age_seconds", 0) < 0,
-           "... an age that does not fit is the largest there is, not a wrapped one", (f, p))
+        ok(all(0 <= e.get("age_seconds", -1) < 120 and e.get("ctime") for e in (f, p)),
+           "... the age counts from the last change (ctime), which an mtime set far off "
+           "does not move", (f, p))
         r = shmclean(root, "-l")
-        ok(re.search(rb" 106751991167300d  /past\n", r.stdout) is not None,
-           "-l shows that age in days", r.stdout)
+        ok(re.search(rb" [0-9]+s  /future\n", r.stdout) and re.search(rb" [0-9]+s  /past\n",
+                                                                       r.stdout),
+           "-l shows that age, in seconds", r.stdout)
 
 
 def without_valgrind_notes(stderr):
@@ -539,8 +634,9 @@ def test_valgrind(seed):
 
 
 def main():
-    if not os.path.exists(CLEAN):
-        skip_all("%s is not built" % CLEAN)
+    for path in (CLEAN, FAKE_NOW):
+        if not os.path.exists(path):
+            skip_all("%s is not built" % path)
     seed = int(os.environ.get("SHMCLEAN_SEED", time.time_ns() % 2**32))
     print("# random names from seed %d (set SHMCLEAN_SEED=%d to repeat)" % (seed, seed))
     test_table(seed)
@@ -550,6 +646,9 @@ def main():
     test_actions(seed)
     test_comm_table()
     test_comm_json()
+    test_bad_options()
+    test_contradictions()
+    test_empty()
     test_bad_dir()
     test_older_than()
     test_bad_root()

@@ -25,7 +25,11 @@ TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LIB = os.path.join(TOP, "build", "libshmshim.so")
 TOOL = os.path.join(TOP, "build", "tests", "shm_tool")
 CLEAN = os.path.join(TOP, "build", "shmclean")
+FAKE_NOW = os.path.join(TOP, "build", "tests", "fake_now.so")
 started = []  # holders this test started, ended by PID
+# A plain run keeps what changed in the last 60 s: a test whose point is
+# a removal, not the age, says "whatever its age".
+ANY_AGE = ("--older-than", "0")
 
 
 def as_user(user):
@@ -71,9 +75,13 @@ def kill(p):
     p.wait(30)
 
 
-def shmclean(root, *args, user=None):
+def shmclean(root, *args, user=None, now=None):
+    """Runs shmclean on root; with now, its clock says that time (seconds
+    since the epoch)."""
     env = dict(os.environ, SHMSHIM_DIR=root)
     env.pop("LD_PRELOAD", None)
+    if now is not None:
+        env.update(LD_PRELOAD=FAKE_NOW, FAKE_NOW="%d" % now)
     return subprocess.run([CLEAN] + list(args), env=env, preexec_fn=as_user(user),
                           capture_output=True, text=True, timeout=120)
 
@@ -143,11 +151,11 @@ def test_holders(root):
     r = shmclean(root, "-l")
     ok(r.returncode == 0 and "%d(shm_tool)" % h.pid in r.stdout and "/dead" in r.stdout,
        "the table lists users as PID(command)")
-    r = shmclean(root, "-n")
+    r = shmclean(root, *ANY_AGE, "-n")
     ok(r.returncode == 0 and "would remove shm /dead" in r.stdout and
        os.path.exists(os.path.join(root, ".SHMDdead")),
        "--dry-run says what it would remove and removes nothing", r.stdout)
-    r = shmclean(root)
+    r = shmclean(root, *ANY_AGE)
     ok(r.returncode == 0 and "removed shm /dead" in r.stdout and "/held" not in r.stdout and
        "/mapped" not in r.stdout, "shmclean removes the orphan, one line, and nothing in use",
        r.stdout + r.stderr)
@@ -160,7 +168,7 @@ def test_holders(root):
     release(h)
     release(m)
     ok(obj(root, "/held")["state"] == "orphan", "once its holder exits, /held is an orphan")
-    r = shmclean(root, "-q")
+    r = shmclean(root, *ANY_AGE, "-q")
     ok(r.returncode == 0 and r.stdout == "" and os.listdir(root) == [],
        "-q removes silently; the root is empty")
 
@@ -169,13 +177,13 @@ def test_stale_lock(root):
     h = holder(root, "lock", "/locked")
     entries, _ = listing(root)
     ok(entries.get(("lock", "/locked"), {}).get("state") == "held", "a lock being held is held")
-    r = shmclean(root)
+    r = shmclean(root, *ANY_AGE)
     ok(os.path.exists(os.path.join(root, ".SHMLlocked")), "... and is not removed")
     kill(h)
     entries, _ = listing(root)
     ok(entries.get(("lock", "/locked"), {}).get("state") == "stale",
        "after its holder is SIGKILLed, it is stale")
-    r = shmclean(root)
+    r = shmclean(root, *ANY_AGE)
     ok(r.returncode == 0 and "removed shm-lock /locked" in r.stdout and os.listdir(root) == [],
        "shmclean removes the stale lock", r.stdout + r.stderr)
 
@@ -188,27 +196,185 @@ def test_long_names(root):
     ok(e.get("hashed") is True and e["state"] == "orphan" and
        e["path"] == os.path.join(root, "." + digest, ".SHMD", name[1:]),
        "it is listed by its POSIX name, decoded from <root>/.<md5>/.SHMD/", e)
-    r = shmclean(root)
+    r = shmclean(root, *ANY_AGE)
     ok(r.returncode == 0 and os.listdir(root) == [], "shmclean removes it and its directories",
        os.listdir(root))
     os.makedirs(os.path.join(root, "." + "0" * 32, ".SHMD"))
-    r = shmclean(root)
+    r = shmclean(root, *ANY_AGE)
     ok(r.returncode == 0 and os.listdir(root) == [], "an empty hash directory left behind is removed")
 
 
+def ctime_of(root, leaf):
+    """When root/leaf last changed, in whole seconds, as shmclean sees it."""
+    return int(os.lstat(os.path.join(root, leaf)).st_ctime)
+
+
 def test_older_than(root):
+    """The age is the time since the last change (ctime), which nobody can
+    set back: an mtime set into the past does not make a new object old."""
     tool(root, "create", "/old")
-    tool(root, "create", "/new")
+    path = os.path.join(root, ".SHMDold")
     two_hours_ago = time.time() - 7200
-    os.utime(os.path.join(root, ".SHMDold"), (two_hours_ago, two_hours_ago))
+    os.utime(path, (two_hours_ago, two_hours_ago))
     r = shmclean(root, "--older-than", "1h")
-    ok(r.returncode == 0 and not os.path.exists(os.path.join(root, ".SHMDold")) and
-       os.path.exists(os.path.join(root, ".SHMDnew")),
-       "--older-than 1h removes the 2-hour-old orphan only", r.stdout)
-    r = shmclean(root, "--older-than", "10m")
+    ok(r.returncode == 0 and os.path.exists(path),
+       "--older-than 1h keeps an orphan whose mtime was set 2 hours back: it changed just now",
+       r.stdout + r.stderr)
+    changed = ctime_of(root, ".SHMDold")
+    r = shmclean(root, "--older-than", "1h", now=changed + 3599)
+    ok(r.returncode == 0 and os.path.exists(path), "... and 3599 s after that change, still",
+       r.stdout + r.stderr)
+    r = shmclean(root, "--older-than", "1h", now=changed + 3600)
+    ok(r.returncode == 0 and not os.path.exists(path) and "removed shm /old" in r.stdout,
+       "... 3600 s after it, --older-than 1h removes it: an age of the limit is old enough",
+       r.stdout + r.stderr)
+    tool(root, "create", "/new")
+    shmclean(root, "--older-than", "10m")
     ok(os.path.exists(os.path.join(root, ".SHMDnew")), "--older-than 10m keeps a new one")
-    shmclean(root, "-q")
-    ok(os.listdir(root) == [], "without it, the new one goes too")
+    shmclean(root, *ANY_AGE, "-q")
+    ok(os.listdir(root) == [], "--older-than 0 removes it")
+
+
+def test_grace(root):
+    """A plain run keeps an orphan that changed in the last 60 s: nobody has
+    it open now, but its producer may have closed it a moment ago for a
+    consumer that has yet to open it."""
+    ok(tool(root, "create", "/fresh", "100").returncode == 0, "a creator makes /fresh and exits")
+    path = os.path.join(root, ".SHMDfresh")
+    r = shmclean(root)
+    ok(r.returncode == 0 and os.path.exists(path) and
+       r.stdout == "summary: removed 0, kept 1 (1 changed in the last 60 s)\n",
+       "a plain run keeps an orphan made a moment ago, and its summary says so",
+       r.stdout + r.stderr)
+    r = shmclean(root, "-v")
+    ok(r.returncode == 0 and
+       "kept shm /fresh (orphan, 100 bytes, changed in the last 60 s)\n" in r.stdout,
+       "-v says it was kept for its age", r.stdout)
+    r = shmclean(root, "-n")
+    ok(r.returncode == 0 and "would remove shm" not in r.stdout and
+       r.stdout.endswith("summary: would remove 0, would keep 1 (1 changed in the last 60 s)\n"),
+       "-n does not offer to remove it", r.stdout)
+    r = shmclean(root, "-q")
+    ok(r.returncode == 0 and r.stdout == "" and os.path.exists(path),
+       "-q keeps it too, and says nothing", r.stdout)
+    changed = ctime_of(root, ".SHMDfresh")
+    r = shmclean(root, now=changed + 59)
+    ok(r.returncode == 0 and os.path.exists(path),
+       "59 s after its last change, a plain run still keeps it", r.stdout)
+    r = shmclean(root, now=changed + 60)
+    ok(r.returncode == 0 and not os.path.exists(path) and
+       r.stdout == "removed shm /fresh (orphan, 100 bytes)\nsummary: removed 1, kept 0\n",
+       "60 s after it, a plain run removes it", r.stdout + r.stderr)
+
+    tool(root, "create", "/fresh")
+    r = shmclean(root, *ANY_AGE)
+    ok(r.returncode == 0 and not os.path.exists(path) and "removed shm /fresh" in r.stdout,
+       "--older-than 0 removes an orphan made a moment ago", r.stdout + r.stderr)
+    tool(root, "create", "/fresh")
+    r = shmclean(root, *ANY_AGE, now=ctime_of(root, ".SHMDfresh"))
+    ok(r.returncode == 0 and not os.path.exists(path),
+       "... even in the second it changed: an age of 0 is not below a limit of 0", r.stdout)
+    tool(root, "create", "/fresh")
+    changed = ctime_of(root, ".SHMDfresh")
+    r = shmclean(root, now=changed - 30)
+    ok(r.returncode == 0 and os.path.exists(path),
+       "a change dated after shmclean's now (a clock set back) counts as now: kept", r.stdout)
+    r = shmclean(root, *ANY_AGE, now=changed - 30)
+    ok(r.returncode == 0 and not os.path.exists(path),
+       "... and --older-than 0 removes it all the same", r.stdout)
+
+
+def test_grace_everything(root):
+    """The age limit holds for all that a plain run removes: a stale lock
+    file and temporary file, an empty and an unfinished hash directory
+    (a creator may have just made it). Not for -r: the user named it."""
+    kill(holder(root, "lock", "/locked"))
+    made = [os.path.join(root, leaf) for leaf in
+            (".SHMLlocked", ".SEMTtemp", "." + "a" * 32 + "~", "." + "0" * 32)]
+    open(made[1], "w").close()
+    os.mkdir(made[2])
+    os.makedirs(os.path.join(made[3], ".SHMD"))
+    r = shmclean(root)
+    ok(r.returncode == 0 and all(os.path.exists(p) for p in made) and
+       r.stdout == "summary: removed 0, kept 4 (4 changed in the last 60 s)\n",
+       "a plain run keeps a new stale lock, stale temporary, unfinished and empty directory",
+       r.stdout + r.stderr)
+    changed = max(int(os.lstat(p).st_ctime) for p in made)
+    r = shmclean(root, now=changed + 60)
+    ok(r.returncode == 0 and os.listdir(root) == [] and
+       r.stdout.endswith("summary: removed 4, kept 0\n"),
+       "... and removes them 60 s after their last change", r.stdout + r.stderr)
+    tool(root, "create", "/named")
+    r = shmclean(root, "-r", "/named")
+    ok(r.returncode == 0 and os.listdir(root) == [] and r.stdout == "removed /named\n",
+       "-r removes an object made a moment ago: the age does not apply", r.stdout + r.stderr)
+
+
+def test_summary(root):
+    """The closing line counts what was removed and what was kept, and why."""
+    h = holder(root, "hold", "/busy", "100")
+    tool(root, "create", "/old", "100")
+    time.sleep(1.1)  # /new changes at least a second after /old
+    tool(root, "create", "/new", "100")
+    os.mkfifo(os.path.join(root, ".SHMDfifo"))
+    now = ctime_of(root, ".SHMDold") + 60
+    r = shmclean(root, now=now)
+    ok(r.returncode == 0 and r.stdout == "removed shm /old (orphan, 100 bytes)\n"
+       "summary: removed 1, kept 3 (1 in use, 1 changed in the last 60 s, 1 foreign)\n",
+       "one line for the removal, then the summary: removed 1, kept 3, in use, new and foreign",
+       r.stdout + r.stderr)
+    r = shmclean(root, "-n", "--older-than", "10m", now=now)
+    ok(r.returncode == 0 and r.stdout ==
+       "summary: would remove 0, would keep 3 (1 in use, 1 changed in the last 10 min, "
+       "1 foreign)\n", "-n --older-than 10m: the summary names that limit", r.stdout)
+    release(h)
+    os.unlink(os.path.join(root, ".SHMDfifo"))
+    shmclean(root, *ANY_AGE, "-q")
+    r = shmclean(root)
+    ok(r.returncode == 0 and r.stdout == "no objects in %s\n" % root and r.stderr == "",
+       "a plain run over an empty root says so in one line", r.stdout + r.stderr)
+    r = shmclean(root, "-l")
+    ok(r.returncode == 0 and r.stdout == "no objects in %s\n" % root,
+       "... and so does -l, instead of a table with no rows", r.stdout)
+
+
+def test_json_cleans(root):
+    """--json changes what is printed, never what is done: without -l or -n
+    it cleans as a plain run does, and reports what it did."""
+    tool(root, "create", "/j", "100")
+    path = os.path.join(root, ".SHMDj")
+    changed = ctime_of(root, ".SHMDj")
+    kept = {"removed": 0, "failed": 0, "kept": 1, "in_use": 0, "changed_recently": 1,
+            "unknown": 0, "foreign": 0, "other_users": 0, "other": 0}
+    r = shmclean(root, "--json")
+    doc = json.loads(r.stdout)
+    e = (doc["entries"] or [{}])[0]
+    ok(r.returncode == 0 and os.path.exists(path) and doc["mode"] == "clean" and
+       doc["older_than_seconds"] == 60 and e.get("action") == "kept" and
+       e.get("note") == "changed in the last 60 s" and doc.get("summary") == kept,
+       "--json alone keeps an orphan made a moment ago, as a plain run does, and says why", doc)
+    r = shmclean(root, "-l", "--json", now=changed + 3600)
+    doc = json.loads(r.stdout)
+    e = (doc["entries"] or [{}])[0]
+    ok(r.returncode == 0 and os.path.exists(path) and doc["mode"] == "list" and
+       "action" not in e and "summary" not in doc,
+       "-l --json removes nothing, however old", doc)
+    r = shmclean(root, "-n", "--json", now=changed + 3600)
+    doc = json.loads(r.stdout)
+    e = (doc["entries"] or [{}])[0]
+    ok(r.returncode == 0 and os.path.exists(path) and doc["mode"] == "dry-run" and
+       e.get("action") == "would remove" and doc["summary"].get("would_remove") == 1,
+       "-n --json removes nothing, and says what a run would", doc)
+    r = shmclean(root, "--json", now=changed + 60)
+    doc = json.loads(r.stdout)
+    e = (doc["entries"] or [{}])[0]
+    ok(r.returncode == 0 and not os.path.exists(path) and e.get("action") == "removed" and
+       doc["summary"] == dict(kept, removed=1, kept=0, changed_recently=0),
+       "--json without -l removes an orphan unchanged for 60 s, and reports the removal", doc)
+    r = shmclean(root, "--json")
+    doc = json.loads(r.stdout)
+    ok(r.returncode == 0 and doc["entries"] == [] and doc["summary"]["kept"] == 0,
+       "--json over an empty root: the document, with no entries, and nothing else", r.stdout)
 
 
 def test_recreated(root):
@@ -228,7 +394,7 @@ def test_recreated(root):
        "... and a holder of the new one is its only user", e)
     release(a)
     release(b)
-    shmclean(root, "-q")
+    shmclean(root, *ANY_AGE, "-q")
     ok(os.listdir(root) == [], "clean up")
 
 
@@ -245,7 +411,7 @@ def test_foreign(root):
         ok(all(e.get("state") == "foreign" for e in states.values()) and
            states["/link"]["note"] == "a symbolic link" and states["/dir"]["note"] == "a directory",
            "a symlink, a directory and a FIFO named like objects are foreign", states)
-        r = shmclean(root, "-f")
+        r = shmclean(root, *ANY_AGE, "-f")
         ok(r.returncode == 0 and os.path.islink(os.path.join(root, ".SHMDlink")) and
            os.path.isdir(os.path.join(root, ".SHMDdir")) and
            open(victim.name, "rb").read() == b"victim",
@@ -265,7 +431,8 @@ def test_remove_named(root):
     r = shmclean(root, "-r", "/busy", "/idle")
     ok(r.returncode == 0 and "removed /busy" in r.stdout and "removed /idle" in r.stdout and
        "warning: /busy was in use" in r.stderr and "/idle was" not in r.stderr,
-       "-r removes named objects and warns only for one in use", r.stdout + r.stderr)
+       "-r removes named objects, however new, and warns only for one in use",
+       r.stdout + r.stderr)
     ok(os.listdir(root) == [], "... both files and locks are gone")
     release(h)
 
@@ -278,7 +445,7 @@ def test_semaphores(root):
        [u["pid"] for u in e["users"]] == [h.pid] and e["path"] == os.path.join(root, ".SEMDsema"),
        "a semaphore held by a process is listed as kind sem, in-use, with its PID", e)
     release(h)
-    r = shmclean(root)
+    r = shmclean(root, *ANY_AGE)
     ok(r.returncode == 0 and "removed sem /sema" in r.stdout and os.listdir(root) == [],
        "once its holder is gone, shmclean removes it with its lock", r.stdout)
     release(holder(root, "sem", "/semb"))
@@ -302,9 +469,12 @@ def test_other_users(root):
     e = obj(root, "/theirs", user="daemon") or {}
     ok(e.get("state") == "unknown",
        "nobody holds it; shmclean as daemon can neither lease it nor see into nobody's process: unknown", e)
-    shmclean(root, user="daemon")
+    shmclean(root, *ANY_AGE, user="daemon")
     ok(os.path.exists(path), "... and keeps it without --force")
     r = shmclean(root, "--force", user="daemon")
+    ok(r.returncode == 0 and os.path.exists(path) and "changed in the last 60 s" in r.stdout,
+       "... and with --force, while it is new: the age limit holds with --force too", r.stdout)
+    r = shmclean(root, *ANY_AGE, "--force", user="daemon")
     ok(r.returncode == 0 and not os.path.exists(path), "... --force removes it",
        r.stdout + r.stderr)
     release(h)
@@ -313,10 +483,10 @@ def test_other_users(root):
     e = obj(root, "/theirs", user="daemon") or {}
     ok(e.get("state") == "in-use",
        "with leases, the owner learns that it is in use all the same, without /proc", e)
-    shmclean(root, "--force", user="daemon")
+    shmclean(root, *ANY_AGE, "--force", user="daemon")
     ok(os.path.exists(os.path.join(root, ".SHMDtheirs")), "... and even --force keeps it")
     release(h)
-    shmclean(root, "-q")
+    shmclean(root, *ANY_AGE, "-q")
 
     # An orphan of daemon's that daemon may write but not read (0200): it
     # cannot lease it, nor look into root's processes, so cannot tell.
@@ -325,17 +495,17 @@ def test_other_users(root):
     os.chmod(path, 0o200)
     e = obj(root, "/w0200", user="daemon") or {}
     ok(e.get("state") == "unknown", "mode 0200, seen by daemon: unknown", e)
-    r = shmclean(root, "-n", user="daemon")
+    r = shmclean(root, *ANY_AGE, "-n", user="daemon")
     ok(r.returncode == 0 and "/w0200" not in r.stdout,
        "shmclean -n as daemon does not offer to remove it", r.stdout)
-    r = shmclean(root, user="daemon")
+    r = shmclean(root, *ANY_AGE, user="daemon")
     ok(r.returncode == 0 and os.path.exists(path) and "/w0200" not in r.stdout,
        "a plain run as daemon keeps it, and says nothing of it", r.stdout)
-    r = shmclean(root, "-v", user="daemon")
+    r = shmclean(root, *ANY_AGE, "-v", user="daemon")
     ok("kept shm /w0200 (unknown" in r.stdout, "-v says it was kept as unknown", r.stdout)
-    r = shmclean(root, "-n", "--force", user="daemon")
+    r = shmclean(root, *ANY_AGE, "-n", "--force", user="daemon")
     ok("would remove shm /w0200 (unknown" in r.stdout, "with --force, -n offers to", r.stdout)
-    r = shmclean(root, "--force", user="daemon")
+    r = shmclean(root, *ANY_AGE, "--force", user="daemon")
     ok(r.returncode == 0 and not os.path.exists(path), "... and --force removes it",
        r.stdout + r.stderr)
 
@@ -359,11 +529,11 @@ def test_temporaries(root):
     fcntl.flock(lock_fd, fcntl.LOCK_EX)
     ok(entry_at(root, held).get("state") == "held",
        "one whose name's lock file is held is held")
-    r = shmclean(root)
+    r = shmclean(root, *ANY_AGE)
     ok(r.returncode == 0 and not os.path.exists(stale) and os.path.exists(held),
        "shmclean removes the stale one and keeps the held one", r.stdout + r.stderr)
     os.close(lock_fd)
-    r = shmclean(root)
+    r = shmclean(root, *ANY_AGE)
     ok(r.returncode == 0 and os.listdir(root) == [],
        "once the holder is gone, the temporary and its lock file go", os.listdir(root))
 
@@ -378,10 +548,10 @@ def test_temporaries(root):
     e = entry_at(root, temp)
     ok(e.get("type") == "temporary" and e.get("state") == "held" and e.get("hashed") is True,
        "a long name's .SEMT is held while a lock file in its .SEML is", e)
-    shmclean(root)
+    shmclean(root, *ANY_AGE)
     ok(os.path.exists(temp), "... and kept")
     os.close(lock_fd)
-    r = shmclean(root)
+    r = shmclean(root, *ANY_AGE)
     ok(r.returncode == 0 and os.listdir(root) == [],
        "... then removed, with its directories", os.listdir(root))
 
@@ -396,7 +566,7 @@ def test_temporaries(root):
        "an unfinished directory (.<md5>~) is listed as empty", e)
     ok(entry_at(root, full).get("state") == "foreign",
        "one with something in it is foreign")
-    r = shmclean(root)
+    r = shmclean(root, *ANY_AGE)
     ok(r.returncode == 0 and sorted(os.listdir(root)) == ["." + "1" * 32 + "~"],
        "shmclean removes the empty unfinished directories, and keeps the other",
        os.listdir(root))
@@ -413,7 +583,7 @@ def test_other_users_dirs(root):
        "daemon creates a long-name object (daemon's hash directories)")
     e = obj(root, name) or {}
     ok(e.get("state") == "orphan", "root's shmclean lists it as an orphan", e)
-    r = shmclean(root)
+    r = shmclean(root, *ANY_AGE)
     ok(r.returncode == 0 and os.listdir(root) == [],
        "... and removes it with its directories, though it cannot make a lock file "
        "in daemon's directories", r.stdout + r.stderr + str(os.listdir(root)))
@@ -432,7 +602,7 @@ def test_other_users_dirs(root):
     e = obj(root, name) or {}
     ok(e.get("state") == "foreign" and "another user" in (e.get("note") or ""),
        "daemon's object in nobody's directories is foreign", e)
-    r = shmclean(root, "--force")
+    r = shmclean(root, *ANY_AGE, "--force")
     ok(os.path.exists(victim), "... and even --force keeps it", r.stdout + r.stderr)
     shutil.rmtree(os.path.dirname(data_dir))
 
@@ -441,7 +611,7 @@ def test_other_users_dirs(root):
         f.write("not ours")
     os.link(target, os.path.join(root, ".SHMDlinked"))
     e = obj(root, "/linked") or {}
-    shmclean(root, "--force")
+    shmclean(root, *ANY_AGE, "--force")
     ok(e.get("state") == "foreign" and os.path.exists(os.path.join(root, ".SHMDlinked")),
        "a hard link is foreign and kept, even with --force", e)
     for f in (target, os.path.join(root, ".SHMDlinked")):
@@ -457,7 +627,7 @@ def test_failure_exit(root):
     path = os.path.join(ro, ".SHMDstuck")
     open(path, "w").close()
     os.chown(path, pwd.getpwnam("daemon").pw_uid, -1)
-    r = shmclean(ro, user="daemon")
+    r = shmclean(ro, *ANY_AGE, user="daemon")
     ok(r.returncode == 1 and "cannot remove" in r.stderr and os.path.exists(path),
        "a removal that fails (directory not writable): exit 1 and the reason", r.stderr)
     os.unlink(path)
@@ -476,7 +646,7 @@ def race_rounds(root, command, rounds=40):
         for n in range(150):
             open(os.path.join(root, ".SHMDfill%03d" % n), "w").close()
         tool(root, "create", "/zrace")
-        cleaner = subprocess.Popen([CLEAN, "-q"], env=dict(os.environ, SHMSHIM_DIR=root))
+        cleaner = subprocess.Popen([CLEAN, "-q", *ANY_AGE], env=dict(os.environ, SHMSHIM_DIR=root))
         started.append(cleaner)
         time.sleep(random.random() * 0.03)
         r = tool(root, command, "/zrace")
@@ -486,7 +656,7 @@ def race_rounds(root, command, rounds=40):
         outcomes[outcome] += 1
         if command == "recreate" and words[:1] == ["enoent"]:
             outcomes["enoent"] += 1
-        shmclean(root, "-q")
+        shmclean(root, *ANY_AGE, "-q")
     print("# %s outcomes: %s" % (command, outcomes))
     return outcomes
 
@@ -564,8 +734,8 @@ def calibrate(root, data):
     env = env_for(root)
     env.pop("LD_PRELOAD")
     try:
-        r = subprocess.run(["strace", "-o", log] + TRACE + [CLEAN, "-v"], env=env, timeout=120,
-                           capture_output=True, text=True)
+        r = subprocess.run(["strace", "-o", log] + TRACE + [CLEAN, "-v", *ANY_AGE], env=env,
+                           timeout=120, capture_output=True, text=True)
         text = read_text(log)
     finally:
         os.unlink(log)
@@ -582,14 +752,16 @@ def calibrate(root, data):
     return lock_n, None, detail
 
 
-def traced_shmclean(root, inject):
-    """Starts shmclean -v on root under strace with the given inject rule;
-    returns the strace process and its log's path."""
+def traced_shmclean(root, inject, older_than="0"):
+    """Starts shmclean -v --older-than older_than on root under strace
+    with the given inject rule; returns the strace process and its log's
+    path."""
     fd, log = tempfile.mkstemp(prefix="shmshim-strace.")
     os.close(fd)
     env = dict(env_for(root), SHMSHIM_LOCK_TIMEOUT_MS="60000")
     env.pop("LD_PRELOAD")
-    p = subprocess.Popen(["strace", "-o", log, "-e", "inject=" + inject] + TRACE + [CLEAN, "-v"],
+    p = subprocess.Popen(["strace", "-o", log, "-e", "inject=" + inject] + TRACE +
+                         [CLEAN, "-v", "--older-than", older_than],
                          env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, text=True)
     started.append(p)
@@ -748,7 +920,7 @@ def test_swapped_after_scan(root):
             os.rename(hashdir + ".real", hashdir)
         os.unlink(log)
         shutil.rmtree(outside, ignore_errors=True)
-        shmclean(root, "-q")
+        shmclean(root, *ANY_AGE, "-q")
 
 
 def opened_files(p):
@@ -776,7 +948,7 @@ def test_open_under_lease(root):
     if not ok(lease_n is not None and not os.path.exists(data),
               "calibration: shmclean removes an orphan /x under strace, taking a lease on it",
               detail):
-        shmclean(root, "-q")
+        shmclean(root, *ANY_AGE, "-q")
         return
     tool(root, "create", "/x")
     before = os.stat(data)
@@ -809,7 +981,7 @@ def test_open_under_lease(root):
     finally:
         end_traced(cleaner, pid, log)
         release(opener)
-    shmclean(root, "-q")
+    shmclean(root, *ANY_AGE, "-q")
     ok(os.listdir(root) == [], "nothing left", os.listdir(root))
 
 
@@ -827,7 +999,7 @@ def test_lock_unlinked(root):
     lock_n, _, detail = calibrate(root, data)
     if not ok(lock_n is not None and not os.path.exists(data),
               "calibration: shmclean removes an orphan /x under strace, locking it", detail):
-        shmclean(root, "-q")
+        shmclean(root, *ANY_AGE, "-q")
         return
     tool(root, "create", "/x")
     old = os.stat(data)
@@ -859,26 +1031,70 @@ def test_lock_unlinked(root):
         for p in (locker, new_holder):
             if p is not None:
                 release(p)
-    shmclean(root, "-q")
+    shmclean(root, *ANY_AGE, "-q")
+    ok(os.listdir(root) == [], "nothing left", os.listdir(root))
+
+
+def test_replaced_after_scan(root):
+    """An orphan old enough at the scan, unlinked and made anew before
+    shmclean takes its lock, as a producer handing a new object to a
+    consumer would: the new one has just changed, and is kept; the age too
+    is checked again under the lock. strace stops shmclean at its first
+    try at the old file's lock (and makes that try fail, as if held)."""
+    if not strace_usable():
+        skip(3, "strace is not installed or cannot trace here")
+        return
+    data = os.path.join(root, ".SHMDx")
+    tool(root, "create", "/x")
+    lock_n, _, detail = calibrate(root, data)
+    if not ok(lock_n is not None and not os.path.exists(data),
+              "calibration: shmclean removes an orphan /x under strace, locking it", detail):
+        shmclean(root, *ANY_AGE, "-q")
+        return
+    tool(root, "create", "/x")
+    old = os.stat(data)
+    time.sleep(1.1)  # /x is a second old when shmclean starts: due, with --older-than 1
+    cleaner, log = traced_shmclean(root, "flock:error=EAGAIN:signal=SIGSTOP:when=%d" % lock_n,
+                                   older_than="1")
+    pid = None
+    try:
+        pid = wait_for("shmclean to stop before locking /x", lambda: stopped_pid(log))
+        r = tool(root, "recreate", "/x")
+        new = os.stat(data)
+        ok(r.returncode == 0 and new.st_ino != old.st_ino,
+           "meanwhile, /x is unlinked and made anew, and its maker exits", r.stdout + r.stderr)
+        signal_tracee(cleaner, pid, signal.SIGCONT)
+        out, err = cleaner.communicate(timeout=120)
+        after = os.stat(data) if os.path.exists(data) else None
+        ok(cleaner.returncode == 0 and "kept shm /x (orphan, 4096 bytes, changed in the last 1 s)"
+           in out and after is not None and after.st_ino == new.st_ino,
+           "shmclean, which found /x old at its scan, keeps the new /x: it changed just now",
+           out + err)
+    except TimeoutError as e:
+        ok(False, "the interleaving was forced", "%s\n%s" % (e, read_text(log)))
+    finally:
+        end_traced(cleaner, pid, log)
+    shmclean(root, *ANY_AGE, "-q")
     ok(os.listdir(root) == [], "nothing left", os.listdir(root))
 
 
 def main():
-    global LIB, TOOL, CLEAN
-    for path in (LIB, TOOL, CLEAN):
+    global LIB, TOOL, CLEAN, FAKE_NOW
+    for path in (LIB, TOOL, CLEAN, FAKE_NOW):
         if not os.path.exists(path):
             print("1..0 # SKIP %s is not built" % path)
             return 0
-    LIB, TOOL, CLEAN = public_copies(LIB, TOOL, CLEAN)
+    LIB, TOOL, CLEAN, FAKE_NOW = public_copies(LIB, TOOL, CLEAN, FAKE_NOW)
     root = tempfile.mkdtemp(prefix="shmshim-test.")
     os.chmod(root, 0o1777)
     try:
         for test in (test_usage, test_holders, test_stale_lock, test_long_names,
-                     test_older_than, test_recreated, test_foreign, test_remove_named,
+                     test_older_than, test_grace, test_grace_everything, test_summary,
+                     test_json_cleans, test_recreated, test_foreign, test_remove_named,
                      test_semaphores, test_temporaries, test_other_users_dirs,
                      test_create_dir_swapped, test_swapped_after_scan,
                      test_other_users, test_failure_exit, test_race, test_recreate_race,
-                     test_open_under_lease, test_lock_unlinked):
+                     test_open_under_lease, test_lock_unlinked, test_replaced_after_scan):
             test(root)
     finally:
         for p in started:

@@ -10,6 +10,11 @@
  * the shim's opens (which take no lock) then fail with EWOULDBLOCK and try
  * again, and if one tried, the object is kept. Where no lease can be had
  * (a file system without them), /proc is asked again for that one file.
+ *
+ * Unused now is not unused for good: a producer may have closed an object
+ * a moment ago for a consumer that has yet to open it. So nothing that
+ * changed within the age limit (--older-than, 60 s by default) goes, and
+ * an object's age too is checked again under its lock.
  */
 #define _GNU_SOURCE
 #include "clean.h"
@@ -27,6 +32,32 @@
 #include "place.h"
 #include "sysfile.h"
 #include "users.h"
+
+/*
+ * Whether a file whose status is st changed less than o->older_than
+ * seconds ago.
+ *
+ * "Changed" is the ctime, not the mtime. The kernel sets it on every
+ * change it records: a create, a write or truncate, a link or rename (so
+ * an object moved or copied into place with its old times kept is new
+ * here), a chmod or chown. And nobody can set it back: utimensat, which
+ * gives the mtime any value, sets the ctime to now. Neither time sees
+ * everything: a write through a mapping sets both only where the file
+ * system notices it (ext4 at the first write to a page after writeback;
+ * tmpfs never), and opening, mapping or locking the file, or its name's
+ * lock file coming and going, sets neither; so the age of an object only
+ * ever written through a mapping counts from its creation or last resize.
+ *
+ * A ctime in the future (the clock was set back since) counts as now, so
+ * that with --older-than 0 everything goes.
+ */
+static bool young(const struct stat *st, const struct clean_opts *o)
+{
+	time_t changed = st->st_ctime < o->now ? st->st_ctime : o->now;
+
+	/* Age below the limit; o->now - o->older_than fits (parse_duration). */
+	return changed > o->now - o->older_than;
+}
 
 /*
  * Removes the hash directory at path, and the empty subdirectories in it,
@@ -50,7 +81,7 @@ static int remove_hash_dir(const char *root, const char *path)
 }
 
 /* The result of checking an object again under its lock. */
-enum verdict { GONE, IN_USE, UNKNOWN, UNUSED };
+enum verdict { GONE, IN_USE, UNKNOWN, YOUNG, UNUSED };
 
 static enum verdict recheck_by_proc(const struct stat *st, bool force)
 {
@@ -77,7 +108,8 @@ static void unlink_data(const struct place *pl, int *err)
  * either, and a remover that cannot open it waits for the name's lock
  * file, which we hold.
  */
-static enum verdict remove_unopenable(const struct place *pl, bool force, int *err)
+static enum verdict remove_unopenable(const struct place *pl,
+				      const struct clean_opts *o, int *err)
 {
 	struct stat st;
 	enum verdict v;
@@ -86,21 +118,38 @@ static enum verdict remove_unopenable(const struct place *pl, bool force, int *e
 		return errno == ENOENT ? GONE : UNKNOWN;
 	if (!S_ISREG(st.st_mode))
 		return UNKNOWN;
-	v = recheck_by_proc(&st, force);
+	v = recheck_by_proc(&st, o->force);
+	if (v == UNUSED && young(&st, o))
+		v = YOUNG;
 	if (v == UNUSED)
 		unlink_data(pl, err);
 	return v;
 }
 
 /*
+ * The age of the locked file fd, once nobody has it open: UNUSED, or
+ * YOUNG when it changed within the limit. The scan's answer is old news:
+ * the file at the path may be another one by now (unlinked and made
+ * anew), or have been written since, and then closed for a consumer.
+ */
+static enum verdict age_again(int fd, const struct clean_opts *o)
+{
+	struct stat st;
+
+	if (sys_fstat(fd, &st) < 0)
+		return UNKNOWN;
+	return young(&st, o) ? YOUNG : UNUSED;
+}
+
+/*
  * Takes the object's own lock, so that no shm_unlink of it runs meanwhile
  * and nothing new can appear at its path, and removes the data file
- * unless it is in use. name_locked: we hold the name's lock file too.
- * Returns the verdict; on UNUSED, *err tells whether the unlink failed
- * (0: it worked).
+ * unless it is in use or changed within the age limit. name_locked: we
+ * hold the name's lock file too. Returns the verdict; on UNUSED, *err
+ * tells whether the unlink failed (0: it worked).
  */
-static enum verdict remove_if_unused(const struct place *pl, bool force,
-				     bool name_locked, long timeout_ms, int *err)
+static enum verdict remove_if_unused(const struct place *pl, const struct clean_opts *o,
+				     bool name_locked, int *err)
 {
 	struct waiter w;
 	enum verdict v;
@@ -108,12 +157,12 @@ static enum verdict remove_if_unused(const struct place *pl, bool force,
 	int fd;
 
 	*err = 0;
-	wait_start(&w, timeout_ms);
+	wait_start(&w, o->cf->lock_timeout_ms);
 	fd = place_lock_object(pl, &w, &st);
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return GONE;
-		return errno == EACCES && name_locked ? remove_unopenable(pl, force, err)
+		return errno == EACCES && name_locked ? remove_unopenable(pl, o, err)
 						      : UNKNOWN;
 	}
 	switch (lease_try(fd, true)) {
@@ -125,8 +174,10 @@ static enum verdict remove_if_unused(const struct place *pl, bool force,
 		v = lease_broken(fd) ? IN_USE : UNUSED;
 		break;
 	default:
-		v = recheck_by_proc(&st, force);
+		v = recheck_by_proc(&st, o->force);
 	}
+	if (v == UNUSED)
+		v = age_again(fd, o);
 	if (v == UNUSED)
 		unlink_data(pl, err);
 	lease_release(fd);
@@ -171,7 +222,7 @@ static int remove_object(struct entry *e, const struct clean_opts *o,
 		return -1;
 	}
 	if (place_open_data_dir(&pl, false) == 0)
-		v = remove_if_unused(&pl, o->force, locked, o->cf->lock_timeout_ms, &err);
+		v = remove_if_unused(&pl, o, locked, &err);
 	else if (errno == ENOENT)
 		v = GONE;
 	if (locked) {
@@ -185,12 +236,19 @@ static int remove_object(struct entry *e, const struct clean_opts *o,
 
 	e->error = err;
 	e->action = v != UNUSED ? "kept" : err ? "failed" : "removed";
-	if (v == IN_USE)
+	if (v == IN_USE) {
+		e->keep = KEEP_IN_USE;
 		e->note = "in use now";
-	else if (v == UNKNOWN)
+	} else if (v == UNKNOWN) {
+		e->keep = KEEP_UNKNOWN;
 		e->note = "could not check again";
-	else if (v == GONE)
+	} else if (v == YOUNG) {
+		e->keep = KEEP_YOUNG;
+		e->note = o->young_note;
+	} else if (v == GONE) {
+		e->keep = KEEP_OTHER;
 		e->note = "already gone";
+	}
 	return err ? -1 : 0;
 }
 
@@ -209,6 +267,7 @@ static int remove_lock(struct entry *e, const struct obj_path *path)
 			return -1;
 		}
 		e->action = "kept";
+		e->keep = KEEP_IN_USE;
 		e->note = "held now";
 		return 0;
 	}
@@ -250,8 +309,10 @@ static int remove_temp(struct entry *e, const char *root)
 	    (e->hashed && dir_st.st_uid != 0 && dir_st.st_uid != e->st.st_uid) ||
 	    stat_nosync(dir, leaf, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
 	    st.st_dev != e->st.st_dev || st.st_ino != e->st.st_ino) {
+		e->keep = KEEP_OTHER;
 		e->note = "changed since the scan";
 	} else if (inventory_lock_held(root, lock, e->st.st_dev)) {
+		e->keep = KEEP_IN_USE;
 		e->note = "held now";
 	} else if (unlinkat(dir, leaf, 0) == 0 || errno == ENOENT) {
 		e->action = "removed";
@@ -277,6 +338,7 @@ static int remove_dir(struct entry *e, const char *root)
 	}
 	if (errno == ENOTEMPTY || errno == EEXIST) {
 		e->action = "kept";
+		e->keep = KEEP_IN_USE;
 		e->note = "in use now";
 		return 0;
 	}
@@ -285,7 +347,14 @@ static int remove_dir(struct entry *e, const char *root)
 	return -1;
 }
 
-static bool due(const struct entry *e, const struct clean_opts *o)
+/*
+ * Whether e is to go, as the scan saw it: KEEP_NONE, or why it stays.
+ * The age limit holds for everything a plain run removes, not only for
+ * objects: a stale lock file or temporary file is harmless litter that
+ * can wait, and an empty or unfinished hash directory may be one that a
+ * creator has just made and is about to use (nothing tells, no lock).
+ */
+static enum keep_reason due(const struct entry *e, const struct clean_opts *o)
 {
 	switch (e->state) {
 	case STATE_ORPHAN:
@@ -295,12 +364,13 @@ static bool due(const struct entry *e, const struct clean_opts *o)
 	case STATE_UNKNOWN:
 		if (e->type == ENTRY_OBJECT && o->force)
 			break;
-		return false;
-	default:
-		return false;
+		return KEEP_UNKNOWN;
+	case STATE_FOREIGN:
+		return KEEP_FOREIGN;
+	default: /* in use, held */
+		return KEEP_IN_USE;
 	}
-	/* Not now - mtime: an owner may set any mtime, and that could overflow. */
-	return o->older_than < 0 || e->st.st_mtime < o->now - o->older_than;
+	return young(&e->st, o) ? KEEP_YOUNG : KEEP_NONE;
 }
 
 int clean_entry(struct entry *e, const struct clean_opts *o)
@@ -308,12 +378,16 @@ int clean_entry(struct entry *e, const struct clean_opts *o)
 	struct obj_path path;
 	int result;
 
-	if (!due(e, o)) {
+	e->keep = due(e, o);
+	if (e->keep != KEEP_NONE) {
 		e->action = "kept";
+		if (e->keep == KEEP_YOUNG)
+			e->note = o->young_note;
 		return 0;
 	}
 	if (geteuid() != 0 && e->st.st_uid != geteuid()) {
 		e->action = "kept";
+		e->keep = KEEP_OTHER_USER;
 		e->note = "owned by another user";
 		return 0;
 	}
@@ -327,6 +401,7 @@ int clean_entry(struct entry *e, const struct clean_opts *o)
 		return remove_temp(e, o->cf->root);
 	if (!map_entry(e, o->cf, &path)) {
 		e->action = "kept";
+		e->keep = KEEP_OTHER;
 		e->note = "not where the shim would put that name";
 		result = 0;
 	} else {

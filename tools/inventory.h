@@ -28,6 +28,18 @@ enum entry_state {
 	STATE_EMPTY,   /* directory: empty */
 };
 
+/* Why cleaning kept an entry, for the summary that counts them. */
+enum keep_reason {
+	KEEP_NONE,       /* not kept: removed, would be, or failed */
+	KEEP_IN_USE,     /* in use, or its lock held, at the scan or after it */
+	KEEP_YOUNG,      /* changed more recently than the age limit */
+	KEEP_UNKNOWN,    /* whether it is in use could not be told */
+	KEEP_FOREIGN,    /* not a file the shim made: never touched */
+	KEEP_OTHER_USER, /* another user's, and we are not root */
+	KEEP_OTHER,      /* changed or gone since the scan, or misplaced */
+};
+#define N_KEEP_REASONS (KEEP_OTHER + 1)
+
 struct user {
 	pid_t pid;
 	char comm[32];
@@ -46,6 +58,7 @@ struct entry {
 	struct user *users;
 	size_t n_users;
 	const char *action;   /* what cleaning did: "removed", "kept", ... */
+	enum keep_reason keep; /* why, when it was kept */
 	int error;            /* errno of a failed removal */
 };
 

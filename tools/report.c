@@ -4,7 +4,9 @@
  * The table is for people: one line per file, the POSIX name near the end
  * because it can be 255 characters long. The JSON document is for
  * programs: sizes in bytes, times as ISO 8601 in UTC and as an age in
- * seconds.
+ * seconds. A run that cleans ends with a summary: a line of text, or a
+ * part of the JSON document. Ages count from the last change (ctime), as
+ * the age limit does (clean.c says why).
  *
  * Names, paths and process names are chosen by whoever made the file or
  * runs the process, in a directory everyone shares: they are any bytes but
@@ -42,6 +44,18 @@ static const char *type_label(const struct entry *e)
 	if (e->type == ENTRY_TEMP)
 		return "sem-temp";
 	return kind_name(e->kind);
+}
+
+void report_limit(char *buf, size_t size, long seconds)
+{
+	if (seconds > 0 && seconds % 86400 == 0)
+		snprintf(buf, size, "%ld d", seconds / 86400);
+	else if (seconds > 0 && seconds % 3600 == 0)
+		snprintf(buf, size, "%ld h", seconds / 3600);
+	else if (seconds >= 120 && seconds % 60 == 0)
+		snprintf(buf, size, "%ld min", seconds / 60);
+	else
+		snprintf(buf, size, "%ld s", seconds);
 }
 
 static void format_age(char *buf, size_t size, long long seconds)
@@ -228,7 +242,10 @@ static void json_field(FILE *out, const char *key, const char *value, bool comma
 		fputs(", ", out);
 }
 
-/* now - then, saturated: an mtime is whatever the file's owner set. */
+/*
+ * now - then, saturated: an mtime is whatever the file's owner set, and a
+ * ctime whatever the clock said (or a file system image holds).
+ */
 static long long age_of(time_t now, time_t then)
 {
 	long long n = now, t = then;
@@ -245,15 +262,27 @@ static const char *display_name(const struct entry *e)
 	return e->name ? e->name : e->path;
 }
 
+/* The one line for a root that holds nothing of ours. */
+static void report_empty(FILE *out, const char *root)
+{
+	fputs("no objects in ", out);
+	report_escape(out, *root ? root : "/");
+	fputc('\n', out);
+}
+
 void report_table(FILE *out, const struct inventory *inv, time_t now)
 {
+	if (inv->n == 0) {
+		report_empty(out, inv->root);
+		return;
+	}
 	fprintf(out, "%-8s %-8s %12s %-10s %-5s %5s  %s\n", "STATE", "TYPE",
 		"SIZE", "OWNER", "MODE", "AGE", "NAME (USERS)");
 	for (size_t i = 0; i < inv->n; i++) {
 		const struct entry *e = &inv->v[i];
 		char owner[64], age[24];
 
-		format_age(age, sizeof age, age_of(now, e->st.st_mtime));
+		format_age(age, sizeof age, age_of(now, e->st.st_ctime));
 		fprintf(out, "%-8s %-8s %12lld %-10s %04o  %5s  ", state_name(e->state),
 			type_label(e), (long long)e->st.st_size,
 			owner_name(e->st.st_uid, owner, sizeof owner),
@@ -286,19 +315,75 @@ void report_action(FILE *out, const struct entry *e, bool verbose)
 	fprintf(out, ")\n");
 }
 
+/* How many entries were removed, failed, and were kept, and why. */
+struct tally {
+	size_t removed, failed, kept;
+	size_t why[N_KEEP_REASONS];
+};
+
+static void count(const struct inventory *inv, struct tally *t)
+{
+	memset(t, 0, sizeof *t);
+	for (size_t i = 0; i < inv->n; i++) {
+		const struct entry *e = &inv->v[i];
+
+		if (strcmp(e->action, "failed") == 0) {
+			t->failed++;
+		} else if (strcmp(e->action, "kept") == 0) {
+			t->kept++;
+			t->why[e->keep == KEEP_NONE ? KEEP_OTHER : e->keep]++;
+		} else { /* removed, would remove */
+			t->removed++;
+		}
+	}
+}
+
+void report_summary(FILE *out, const struct inventory *inv, const struct run *run)
+{
+	static const char *const why[N_KEEP_REASONS] = {
+		[KEEP_IN_USE] = "in use", [KEEP_YOUNG] = "changed in the last ",
+		[KEEP_UNKNOWN] = "unknown", [KEEP_FOREIGN] = "foreign",
+		[KEEP_OTHER_USER] = "of other users", [KEEP_OTHER] = "for other reasons",
+	};
+	const char *sep = " (";
+	struct tally t;
+
+	if (inv->n == 0) {
+		report_empty(out, inv->root);
+		return;
+	}
+	count(inv, &t);
+	fprintf(out, "summary: %s %zu", run->dry_run ? "would remove" : "removed", t.removed);
+	if (t.failed)
+		fprintf(out, ", failed %zu", t.failed);
+	fprintf(out, ", %s %zu", run->dry_run ? "would keep" : "kept", t.kept);
+	for (int k = KEEP_IN_USE; k < N_KEEP_REASONS; k++) {
+		if (t.why[k] == 0)
+			continue;
+		fprintf(out, "%s%zu %s%s", sep, t.why[k], why[k], k == KEEP_YOUNG ? run->limit : "");
+		sep = ", ";
+	}
+	fputs(*sep == ',' ? ")\n" : "\n", out);
+}
+
+/*
+ * t as ISO 8601 in UTC, into when; false when it cannot be. A file's
+ * owner can set any mtime, even one gmtime cannot convert; ISO 8601
+ * without an agreed extension has years 0000 to 9999 only.
+ */
+static bool iso_time(time_t t, char when[32])
+{
+	struct tm tm;
+
+	return gmtime_r(&t, &tm) != NULL && tm.tm_year >= -1900 &&
+	       tm.tm_year <= 9999 - 1900 &&
+	       strftime(when, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) > 0;
+}
+
 static void json_entry(FILE *out, const struct entry *e, time_t now, bool with_actions)
 {
-	char owner[64], when[32], mode[8];
-	struct tm tm;
-	bool dated;
+	char owner[64], mtime[32], changed[32], mode[8];
 
-	/*
-	 * A file's owner can set any mtime, even one gmtime cannot convert;
-	 * ISO 8601 without an agreed extension has years 0000 to 9999 only.
-	 */
-	dated = gmtime_r(&e->st.st_mtime, &tm) != NULL &&
-		tm.tm_year >= -1900 && tm.tm_year <= 9999 - 1900 &&
-		strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm) > 0;
 	snprintf(mode, sizeof mode, "%04o", (unsigned)(e->st.st_mode & 07777));
 	fputs("    {", out);
 	json_field(out, "name", e->name, true);
@@ -311,8 +396,9 @@ static void json_entry(FILE *out, const struct entry *e, time_t now, bool with_a
 		(long long)e->st.st_size, (unsigned)e->st.st_uid);
 	json_field(out, "owner", owner_name(e->st.st_uid, owner, sizeof owner), true);
 	json_field(out, "mode", mode, true);
-	json_field(out, "mtime", dated ? when : NULL, true);
-	fprintf(out, "\"age_seconds\": %lld, ", age_of(now, e->st.st_mtime));
+	json_field(out, "mtime", iso_time(e->st.st_mtime, mtime) ? mtime : NULL, true);
+	json_field(out, "ctime", iso_time(e->st.st_ctime, changed) ? changed : NULL, true);
+	fprintf(out, "\"age_seconds\": %lld, ", age_of(now, e->st.st_ctime));
 	json_field(out, "state", state_name(e->state), true);
 	json_field(out, "note", e->note, true);
 	if (with_actions) {
@@ -328,15 +414,39 @@ static void json_entry(FILE *out, const struct entry *e, time_t now, bool with_a
 	fputs("]}", out);
 }
 
-void report_json(FILE *out, const char *root, const struct inventory *inv,
-		 time_t now, bool with_actions)
+/* "summary": the counts of report_summary, by name. */
+static void json_summary(FILE *out, const struct inventory *inv, const struct run *run)
+{
+	static const char *const why[N_KEEP_REASONS] = {
+		[KEEP_IN_USE] = "in_use", [KEEP_YOUNG] = "changed_recently",
+		[KEEP_UNKNOWN] = "unknown", [KEEP_FOREIGN] = "foreign",
+		[KEEP_OTHER_USER] = "other_users", [KEEP_OTHER] = "other",
+	};
+	struct tally t;
+
+	count(inv, &t);
+	fprintf(out, "  \"summary\": {\"%s\": %zu, \"failed\": %zu, \"kept\": %zu",
+		run->dry_run ? "would_remove" : "removed", t.removed, t.failed, t.kept);
+	for (int k = KEEP_IN_USE; k < N_KEEP_REASONS; k++)
+		fprintf(out, ", \"%s\": %zu", why[k], t.why[k]);
+	fputs("}\n", out);
+}
+
+void report_json(FILE *out, const struct inventory *inv, time_t now, const struct run *run)
 {
 	fputs("{\n  ", out);
-	json_field(out, "root", *root ? root : "/", true);
+	json_field(out, "root", *inv->root ? inv->root : "/", true);
+	fprintf(out, "\n  \"mode\": \"%s\",", run == NULL ? "list"
+				       : run->dry_run ? "dry-run" : "clean");
+	if (run)
+		fprintf(out, " \"older_than_seconds\": %ld,", run->older_than);
 	fputs("\n  \"entries\": [\n", out);
 	for (size_t i = 0; i < inv->n; i++) {
-		json_entry(out, &inv->v[i], now, with_actions);
+		json_entry(out, &inv->v[i], now, run != NULL);
 		fputs(i + 1 < inv->n ? ",\n" : "\n", out);
 	}
-	fputs("  ]\n}\n", out);
+	fputs(run ? "  ],\n" : "  ]\n", out);
+	if (run)
+		json_summary(out, inv, run);
+	fputs("}\n", out);
 }

@@ -27,32 +27,44 @@
 #define SHMSHIM_VERSION "unknown"
 #endif
 
+/*
+ * What a plain run keeps for its age unless told otherwise: an orphan is
+ * only unused now, and its producer may have closed it a moment ago for a
+ * consumer that has yet to open it (DESIGN.md, shmclean).
+ */
+#define DEFAULT_OLDER_THAN 60
+
 enum mode { MODE_CLEAN, MODE_LIST, MODE_REMOVE };
 
 struct options {
-	enum mode mode;
+	enum mode mode;     /* from list and remove, once they are known */
 	const char *dir;
-	bool dry_run, force, json, quiet, verbose, sem;
-	long older_than;
+	bool list, remove, dry_run, force, json, quiet, verbose, sem;
+	bool aged;          /* --older-than was given */
+	long older_than;    /* seconds */
 	time_t now;
 };
 
 static void usage(FILE *out)
 {
-	fputs("Usage: shmclean [OPTION]...          remove orphaned objects and stale locks\n"
-	      "       shmclean -l [OPTION]...       list objects and locks\n"
+	fputs("Usage: shmclean [OPTION]...             remove orphans and stale locks that\n"
+	      "                                        have not changed for 60 s\n"
+	      "       shmclean -l [-d DIR] [--json]    list objects and locks (read-only)\n"
+	      "       shmclean -n [OPTION]...          say what would be removed (read-only)\n"
 	      "       shmclean -r [OPTION]... NAME...  remove the named objects\n"
 	      "\n"
 	      "Finds the POSIX shared memory objects that libshmshim keeps as files\n"
 	      "(<root>/.SHMD<name>), tells which are in use, and removes those nobody uses.\n"
+	      "Only -l and -n remove nothing; with --json, a plain run still removes.\n"
 	      "\n"
 	      "  -l, --list             list every object and lock, remove nothing\n"
 	      "  -n, --dry-run          print what would be removed, remove nothing\n"
 	      "  -r, --remove           unlink the named objects as shm_unlink would,\n"
-	      "                         warning when they are in use\n"
+	      "                         whatever their age, warning when they are in use\n"
 	      "  -d, --dir DIR          the root (default: $SHMSHIM_DIR, else /tmp)\n"
-	      "      --older-than AGE   remove only objects last modified more than AGE\n"
-	      "                         ago: a number with s, m, h or d (30s, 10m, 2h, 7d)\n"
+	      "      --older-than AGE   remove only what last changed AGE or more ago\n"
+	      "                         (default 60s): digits, alone (seconds) or with\n"
+	      "                         s, m, h or d (30s, 10m, 2h, 7d); 0: whatever its age\n"
 	      "  -f, --force            also remove objects whose use cannot be told\n"
 	      "      --sem              with -r, the names are semaphores\n"
 	      "      --json             print one JSON document instead of text\n"
@@ -64,8 +76,8 @@ static void usage(FILE *out)
 	      "States: in-use, orphan, unknown (some process could not be inspected),\n"
 	      "foreign (looks like ours but is not: never removed); lock files, which\n"
 	      "live only during a call, are held or stale (left by a killed process).\n"
-	      "Exit status: 0 when all asked was done, 1 when a removal failed,\n"
-	      "2 for a usage error.\n",
+	      "Exit status: 0 when all asked was done, 1 when the root could not be\n"
+	      "read or a removal failed, 2 for a usage error.\n",
 	      out);
 }
 
@@ -91,22 +103,33 @@ static void complain(const char *path, const char *why)
 }
 
 /*
- * "30s", "10m", "2h", "7d" or plain seconds, into *seconds. Returns 0, -1
- * when s is malformed, or -2 when its seconds do not fit in a long, or the
- * time that many seconds before now does not fit in one (a clock before
- * 1970 and a huge age). Multiplied regardless, 144115188075855873d would
- * wrap around to one day: a huge age must never mean a small one.
+ * "30s", "10m", "2h", "7d" or plain seconds, into *seconds: exactly the
+ * documented forms, ASCII digits and at most one unit letter after them.
+ * strtol would also take a sign, leading blanks and "-0"; an age that
+ * means something other than what was typed must be refused, not guessed.
+ * Returns 0, -1 when s is malformed, or -2 when its seconds do not fit in
+ * a long, or the time that many seconds before now does not fit in one (a
+ * clock before 1970 and a huge age). Multiplied regardless,
+ * 144115188075855873d would wrap around to one day: a huge age must never
+ * mean a small one.
  */
 static int parse_duration(const char *s, time_t now, long *seconds)
 {
-	long v, unit;
-	char *end;
+	bool too_long = false;
+	const char *p = s;
+	long v = 0, unit;
 
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (end == s || v < 0)
+	for (; *p >= '0' && *p <= '9'; p++) {
+		int digit = *p - '0';
+
+		if (v > (LONG_MAX - digit) / 10)
+			too_long = true;
+		else
+			v = v * 10 + digit;
+	}
+	if (p == s)
 		return -1;
-	switch (*end) {
+	switch (*p) {
 	case '\0':
 	case 's': unit = 1; break;
 	case 'm': unit = 60; break;
@@ -114,9 +137,9 @@ static int parse_duration(const char *s, time_t now, long *seconds)
 	case 'd': unit = 86400; break;
 	default: return -1;
 	}
-	if (*end && end[1])
+	if (*p && p[1])
 		return -1;
-	if (errno == ERANGE || v > LONG_MAX / unit)
+	if (too_long || v > LONG_MAX / unit)
 		return -2;
 	v *= unit;
 	/* now - v >= LONG_MIN, asked without computing it */
@@ -126,35 +149,117 @@ static int parse_duration(const char *s, time_t now, long *seconds)
 	return 0;
 }
 
+enum { OPT_OLDER = 256, OPT_JSON, OPT_SEM };
+
+static const struct option longs[] = {
+	{ "list", no_argument, NULL, 'l' },
+	{ "dry-run", no_argument, NULL, 'n' },
+	{ "remove", no_argument, NULL, 'r' },
+	{ "dir", required_argument, NULL, 'd' },
+	{ "older-than", required_argument, NULL, OPT_OLDER },
+	{ "force", no_argument, NULL, 'f' },
+	{ "sem", no_argument, NULL, OPT_SEM },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* How many long options begin with the n bytes at name. */
+static int long_matches(const char *name, size_t n)
+{
+	int found = 0;
+
+	for (const struct option *l = longs; l->name; l++)
+		found += strncmp(l->name, name, n) == 0;
+	return found;
+}
+
+/* Whether val is the value of one of our options. */
+static bool known_option(int val)
+{
+	for (const struct option *l = longs; l->name; l++)
+		if (l->val == val)
+			return true;
+	return false;
+}
+
+/*
+ * An option getopt_long refused (c is '?' or ':'), said once, under our
+ * name: opterr is 0, so getopt_long itself says nothing. A long option
+ * (optopt 0: unknown or ambiguous; else the option given an argument it
+ * does not take, or missing its own) is named as written, from arg, the
+ * argument getopt_long has just passed; a short one by optopt (arg may
+ * then be another argument, when the option was not the last of a group).
+ */
+static _Noreturn void bad_option(int c, const char *arg)
+{
+	bool is_long = (optopt == 0 || known_option(optopt)) && strncmp(arg, "--", 2) == 0;
+	char name[64];
+
+	if (is_long)
+		snprintf(name, sizeof name, "%.*s", (int)strcspn(arg, "="), arg);
+	else
+		snprintf(name, sizeof name, "-%c", optopt);
+	if (c == ':')
+		usage_error("option '", name, "' needs an argument");
+	if (is_long && optopt != 0)
+		usage_error("option '", name, "' takes no argument");
+	if (is_long && long_matches(name + 2, strlen(name + 2)) > 1)
+		usage_error("option '", name, "' is ambiguous");
+	usage_error("unknown option '", name, "'");
+}
+
+/*
+ * Options that contradict each other, or that would be ignored beside the
+ * others, are usage errors: ignored, they would leave the user believing
+ * they were obeyed (-l --older-than 1d lists everything; -q -v). The
+ * first that applies is said.
+ */
+static void check_conflicts(const struct options *o)
+{
+	const struct {
+		bool found;
+		const char *what;
+	} rules[] = {
+		{ o->list && o->remove, "-l and -r do not go together" },
+		{ o->list && o->dry_run, "-l and -n do not go together: -l lists everything, "
+					 "-n what a run would remove" },
+		{ o->list && o->force, "-l and --force do not go together: -l removes nothing" },
+		{ o->list && o->aged, "-l and --older-than do not go together: -l removes nothing" },
+		{ o->remove && o->json, "-r and --json do not go together" },
+		{ o->remove && o->force, "-r and --force do not go together: -r removes the "
+					 "named objects, in use or not" },
+		{ o->remove && o->aged, "-r and --older-than do not go together: -r removes "
+					"the named objects whatever their age" },
+		{ o->sem && !o->remove, "--sem goes only with -r: it says the names are semaphores" },
+		{ o->quiet && o->verbose, "-q and -v do not go together" },
+		{ o->quiet && o->list, "-q and -l do not go together: -q prints only errors" },
+		{ o->quiet && o->dry_run, "-q and -n do not go together: -q prints only errors" },
+		{ o->quiet && o->json, "-q and --json do not go together: -q prints only errors" },
+	};
+
+	for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++)
+		if (rules[i].found)
+			usage_error(rules[i].what, NULL, "");
+}
+
 static void parse_options(int argc, char **argv, struct options *o)
 {
-	enum { OPT_OLDER = 256, OPT_JSON, OPT_SEM };
-	static const struct option longs[] = {
-		{ "list", no_argument, NULL, 'l' },
-		{ "dry-run", no_argument, NULL, 'n' },
-		{ "remove", no_argument, NULL, 'r' },
-		{ "dir", required_argument, NULL, 'd' },
-		{ "older-than", required_argument, NULL, OPT_OLDER },
-		{ "force", no_argument, NULL, 'f' },
-		{ "sem", no_argument, NULL, OPT_SEM },
-		{ "json", no_argument, NULL, OPT_JSON },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
-	};
 	char limit[128];
 	int c;
 
 	memset(o, 0, sizeof *o);
-	o->older_than = -1;
+	o->older_than = DEFAULT_OLDER_THAN;
 	o->now = time(NULL);
-	while ((c = getopt_long(argc, argv, "lnrd:fqvhV", longs, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":lnrd:fqvhV", longs, NULL)) != -1) {
 		switch (c) {
-		case 'l': o->mode = MODE_LIST; break;
+		case 'l': o->list = true; break;
 		case 'n': o->dry_run = true; break;
-		case 'r': o->mode = MODE_REMOVE; break;
+		case 'r': o->remove = true; break;
 		case 'd': o->dir = optarg; break;
 		case 'f': o->force = true; break;
 		case 'q': o->quiet = true; break;
@@ -162,10 +267,12 @@ static void parse_options(int argc, char **argv, struct options *o)
 		case OPT_SEM: o->sem = true; break;
 		case OPT_JSON: o->json = true; break;
 		case OPT_OLDER:
+			o->aged = true;
 			switch (parse_duration(optarg, o->now, &o->older_than)) {
 			case -1:
 				usage_error("--older-than: '", optarg,
-					    "' is not a duration like 30s, 10m, 2h or 7d");
+					    "' is not a duration: digits, alone (seconds) or "
+					    "with s, m, h or d, as in 30s, 10m, 2h, 7d");
 			case -2:
 				snprintf(limit, sizeof limit, "' is too long: the most is "
 					 "%ld seconds (%ldd)", LONG_MAX, LONG_MAX / 86400);
@@ -176,15 +283,15 @@ static void parse_options(int argc, char **argv, struct options *o)
 			break;
 		case 'h': usage(stdout); exit(0);
 		case 'V': printf("shmclean (shmshim) %s\n", SHMSHIM_VERSION); exit(0);
-		default: usage_error("unknown option or missing argument", NULL, "");
+		default: bad_option(c, argv[optind - 1]);
 		}
 	}
+	check_conflicts(o);
+	o->mode = o->list ? MODE_LIST : o->remove ? MODE_REMOVE : MODE_CLEAN;
 	if (o->mode == MODE_REMOVE && optind == argc)
 		usage_error("-r needs at least one object name", NULL, "");
 	if (o->mode != MODE_REMOVE && optind < argc)
 		usage_error("unexpected argument '", argv[optind], "' (names go with -r)");
-	if (o->mode == MODE_REMOVE && o->json)
-		usage_error("--json does not go with -r", NULL, "");
 }
 
 static int remove_named(const struct config *cf, const struct options *o,
@@ -246,12 +353,21 @@ static int clean_one(struct inventory *inv, size_t i, const struct clean_opts *c
 	return 0;
 }
 
+/*
+ * Lists (-l), or cleans (plain, -n) and says what was done: one line per
+ * removal, or per entry with -v, then a summary; the same as one JSON
+ * document with --json, which never changes what is done.
+ */
 static int scan_and_act(const struct config *cf, const struct options *o)
 {
-	struct clean_opts co = { cf, o->dry_run, o->force, o->older_than, o->now };
+	char limit[32], young_note[64];
+	struct clean_opts co = { cf, o->dry_run, o->force, o->older_than, o->now, young_note };
+	struct run run = { o->dry_run, o->older_than, limit };
 	struct inventory inv;
 	int status = 0;
 
+	report_limit(limit, sizeof limit, o->older_than);
+	snprintf(young_note, sizeof young_note, "changed in the last %s", limit);
 	if (inventory_scan(&inv, cf->root) < 0) {
 		complain(*cf->root ? cf->root : "/", strerror(errno));
 		return 1;
@@ -261,13 +377,15 @@ static int scan_and_act(const struct config *cf, const struct options *o)
 		for (size_t i = 0; i < inv.n; i++)
 			if (clean_one(&inv, i, &co) < 0)
 				status = 1;
-	if (o->json)
-		report_json(stdout, cf->root, &inv, co.now, o->mode == MODE_CLEAN);
-	else if (o->mode == MODE_LIST)
-		report_table(stdout, &inv, co.now);
-	else if (!o->quiet)
+	if (o->json) {
+		report_json(stdout, &inv, o->now, o->mode == MODE_CLEAN ? &run : NULL);
+	} else if (o->mode == MODE_LIST) {
+		report_table(stdout, &inv, o->now);
+	} else if (!o->quiet) {
 		for (size_t i = 0; i < inv.n; i++)
 			report_action(stdout, &inv.v[i], o->verbose);
+		report_summary(stdout, &inv, &run);
+	}
 	inventory_free(&inv);
 	return status;
 }
