@@ -8,7 +8,12 @@ WARN     = -std=c11 -Wall -Wextra -Werror
 SHIM_CFLAGS = $(WARN) $(CFLAGS) -fPIC -fvisibility=hidden
 SAN      = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
-B = build
+# Every output goes under BUILDDIR, so that builds for several platforms
+# live side by side (make BUILDDIR=build-aarch64 CC=aarch64-linux-gnu-gcc).
+# The tests find the build under test through it: make check exports it.
+BUILDDIR ?= build
+B = $(BUILDDIR)
+export BUILDDIR
 SHIM_SRC = shim/api.c shim/config.c shim/debug.c shim/errname.c shim/lock.c shim/md5.c shim/name.c shim/notice.c shim/object.c \
            shim/path.c shim/place.c shim/sem.c shim/semreg.c shim/shm.c
 SHIM_HDR = $(wildcard shim/*.h)
@@ -37,7 +42,21 @@ MANDIR  ?= $(PREFIX)/share/man
 MAN1     = man/shmshim.1 man/shmclean.1
 MAN7     = man/shmshim.7
 
-.PHONY: all check check-build mutants clean bench install uninstall FORCE
+# A build whose compiler cannot compile (a cross compiler or musl-gcc that
+# is not installed, or without its C library) stops here and names the
+# Debian packages to install. One run of the compiler also tells glibc
+# from other C libraries (below).
+CC_MACROS := $(shell $(CC) -dM -E -include stdio.h -x c /dev/null 2>/dev/null)
+cc_packages = $(if $(findstring aarch64-linux-gnu,$(1)),gcc-aarch64-linux-gnu libc6-dev-arm64-cross,$\
+	$(if $(findstring musl,$(1)),musl musl-dev musl-tools,$\
+	$(if $(findstring clang,$(1)),clang libc6-dev,gcc libc6-dev)))
+ifeq ($(CC_MACROS),)
+ifneq ($(filter-out clean uninstall,$(or $(MAKECMDGOALS),all)),)
+$(error cannot compile C with '$(CC)': it or its C library is not installed (on Debian: apt-get install $(call cc_packages,$(CC))))
+endif
+endif
+
+.PHONY: all check check-build api-tests mutants clean bench install uninstall FORCE
 all: $(B)/libshmshim.so $(B)/shmclean $(B)/shmshim
 
 $(B)/obj/%.o: shim/%.c $(SHIM_HDR) | $(B)/obj
@@ -48,7 +67,7 @@ $(B)/san/%.o: shim/%.c $(SHIM_HDR) | $(B)/san
 
 # Against glibc the library also names libpthread, where glibc before 2.34
 # keeps the old versions of sem_init and pthread_once (shim/oldsym.h).
-GLIBC := $(shell $(CC) -dM -E -include stdio.h -x c /dev/null 2>/dev/null | grep -w __GLIBC__)
+GLIBC := $(findstring __GLIBC__,$(CC_MACROS))
 PTHREAD_NEEDED = -Wl,--no-as-needed -l:libpthread.so.0 -Wl,--as-needed
 SHIM_LIBS = $(if $(GLIBC),$(PTHREAD_NEEDED))
 
@@ -110,9 +129,10 @@ TEST_CFLAGS = $(WARN) -Wno-format-truncation $(CFLAGS) -Ishim -Itests
 $(B)/tests/%: tests/%.c tests/tap.h $(SHIM_OBJ) | $(B)/tests
 	$(CC) $(TEST_CFLAGS) -o $@ $< $(SHIM_OBJ)
 
-# API tests for the preload: not linked with the shim.
-$(addprefix $(B)/tests/,$(API_TESTS)): $(B)/tests/%: tests/%.c tests/tap.h tests/holder.h tests/calls.h tests/sysctl.h | $(B)/tests
-	$(CC) $(TEST_CFLAGS) -o $@ $< -lpthread -lrt
+# API tests for the preload: not linked with the shim, only with its table
+# of errno names (not every C library has strerrorname_np).
+$(addprefix $(B)/tests/,$(API_TESTS)): $(B)/tests/%: tests/%.c tests/tap.h tests/holder.h tests/calls.h tests/sysctl.h $(B)/obj/errname.o | $(B)/tests
+	$(CC) $(TEST_CFLAGS) -o $@ $< $(B)/obj/errname.o -lpthread -lrt
 
 # The same tests with the shim's objects linked in, under the sanitizers.
 $(B)/tests/%-san: tests/%.c tests/tap.h tests/holder.h tests/calls.h tests/sysctl.h $(SAN_OBJ) | $(B)/tests
@@ -129,8 +149,8 @@ $(B)/tests/shm_tool: tests/shm_tool.c | $(B)/tests
 	$(CC) $(TEST_CFLAGS) -o $@ $< -lrt
 
 # Runs natively as well as under the preload: never linked with the shim.
-$(B)/tests/parity: tests/parity.c | $(B)/tests
-	$(CC) $(TEST_CFLAGS) -o $@ $< -lrt -lpthread
+$(B)/tests/parity: tests/parity.c $(B)/obj/errname.o | $(B)/tests
+	$(CC) $(TEST_CFLAGS) -o $@ $< $(B)/obj/errname.o -lrt -lpthread
 
 $(B)/tests/oldrt/libpthread.so: tests/old_libpthread.c tests/old_libpthread.map
 	mkdir -p $(B)/tests/oldrt
@@ -155,6 +175,24 @@ $(B)/tests/fuzz_name: tests/fuzz_name.c $(SHIM_SRC) $(SHIM_HDR) | $(B)/tests
 TEST_BINS = $(addprefix $(B)/tests/,$(UNIT_TESTS) $(API_TESTS) $(HELPERS)) \
             $(addprefix $(B)/tests/,$(addsuffix -san,$(API_TESTS))) $(B)/tests/fake_now.so
 
+# The other platforms make check tests, each in a build of its own under
+# $(B), when its compiler is there (tests/run, variants aarch64 and musl):
+# the library, shmclean, these API tests, shm_tool (for shmclean) and
+# parity (the same answers on every platform).
+AARCH64_CC ?= aarch64-linux-gnu-gcc
+MUSL_CC    ?= musl-gcc
+export AARCH64_CC MUSL_CC
+PLATFORM_TESTS = t_shm t_sem t_lock t_race t_fail
+
+api-tests: $(B)/libshmshim.so $(B)/shmclean $(addprefix $(B)/tests/,$(PLATFORM_TESTS) shm_tool parity)
+
+# $(call platform_build,NAME,COMPILER): builds $(B)/NAME with COMPILER,
+# or says why not; its tests then skip and say so too.
+platform_build = if $(2) -E -include stdio.h -x c /dev/null >/dev/null 2>&1; then \
+	    $(MAKE) --no-print-directory BUILDDIR=$(B)/$(1) CC=$(2) api-tests; \
+	else echo "note: no $(1) build, its tests are skipped: cannot compile with $(2)" \
+	    "(on Debian: apt-get install $(call cc_packages,$(2)))"; fi
+
 # Runs every test and prints prove's one summary line. The fuzzer and the
 # Boost client are built only when clang and Boost are there; their tests
 # say so when they are not.
@@ -162,6 +200,8 @@ check: check-build
 	prove -j2 --exec tests/limit tests/*.t
 
 check-build: all $(TEST_BINS)
+	@$(call platform_build,aarch64,$(AARCH64_CC))
+	@$(call platform_build,musl,$(MUSL_CC))
 	@if command -v $(CLANG) >/dev/null 2>&1; then \
 	    $(MAKE) --no-print-directory $(B)/tests/fuzz_name; fi
 	@if [ -d /usr/include/boost/interprocess ] && command -v $(CXX) >/dev/null 2>&1; then \

@@ -11,7 +11,6 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdbool.h>
-#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -41,19 +40,21 @@ void api_cancel_restore(int state)
 int api_root_usable(const struct config *cf, struct refusal *why)
 {
 	if (cf->names_ignored)
-		notice_once(cf, NOTICE_NAMES, "SHMSHIM_NAMES is not understood (it takes glibc "
-			    "or strict): the strict rules are used");
+		notice_once(cf, NOTICE_NAMES, (const char *const[]){
+			"SHMSHIM_NAMES is not understood (it takes glibc or strict): "
+			"the strict rules are used", NULL });
 	if (cf->timeout_ignored)
-		notice_once(cf, NOTICE_TIMEOUT, "SHMSHIM_LOCK_TIMEOUT_MS is not a whole number "
-			    "of milliseconds: the default, 10000, is used");
+		notice_once(cf, NOTICE_TIMEOUT, (const char *const[]){
+			"SHMSHIM_LOCK_TIMEOUT_MS is not a whole number of milliseconds: "
+			"the default, 10000, is used", NULL });
 	if (cf->root_error == 0)
 		return 0;
-	notice_once(cf, NOTICE_ROOT, cf->root_error == ENOENT
+	notice_once(cf, NOTICE_ROOT, (const char *const[]){ cf->root_error == ENOENT
 		? "SHMSHIM_DIR is set but empty, so shared memory and named semaphore "
 		  "calls fail (ENOENT) rather than use the shared /tmp; set it to a "
 		  "directory, or unset it for /tmp"
 		: "SHMSHIM_DIR is longer than PATH_MAX, so shared memory and named "
-		  "semaphore calls fail (ENAMETOOLONG); choose a shorter directory");
+		  "semaphore calls fail (ENAMETOOLONG); choose a shorter directory", NULL });
 	return refuse(why, cf->root_error, cf->root_error == ENOENT
 		      ? "SHMSHIM_DIR is set but empty" : "SHMSHIM_DIR is longer than PATH_MAX");
 }
@@ -67,6 +68,18 @@ void api_trace(const char *call, const char *name, int flags, mode_t mode,
 	if (config_get()->debug)
 		debug_call(call, name, flags, mode, *path->data ? path->data : NULL,
 			   reason, result);
+}
+
+/* Writes byte c as \xhh at out + n; returns the new length. */
+static size_t hex_escape(char *out, size_t n, unsigned char c)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	out[n++] = '\\';
+	out[n++] = 'x';
+	out[n++] = digits[c >> 4];
+	out[n++] = digits[c & 15];
+	return n;
 }
 
 /* name, for a message: at most max bytes, bytes not printable as \xhh. */
@@ -83,7 +96,7 @@ static void quote(char *out, size_t size, const char *name, size_t max)
 		if (*p >= 0x20 && *p < 0x7f && *p != '\\')
 			out[n++] = (char)*p;
 		else
-			n += (size_t)snprintf(out + n, size - n, "\\x%02x", *p);
+			n = hex_escape(out, n, *p);
 	}
 	out[n] = '\0';
 }
@@ -98,7 +111,7 @@ static void explain_root(const struct config *cf, int err, bool creating)
 {
 	const char *root = *cf->root ? cf->root : "/";
 	const char *why = NULL;
-	char quoted[160], text[480];
+	char quoted[160];
 	struct stat st;
 
 	if (err != ENOENT && err != ENOTDIR && err != EACCES && err != EROFS)
@@ -112,17 +125,17 @@ static void explain_root(const struct config *cf, int err, bool creating)
 		why = errno == EROFS ? "is on a read-only file system" : "is not writable by this user";
 	if (why == NULL)
 		return;
+	static const char advice[] = ", so shared memory and named semaphore calls fail "
+		"there; set SHMSHIM_DIR to a directory you can write, or unset it for /tmp";
 	quote(quoted, sizeof quoted, root, 120);
-	snprintf(text, sizeof text, "the objects' directory %s %s, so shared memory and named "
-		 "semaphore calls fail there; set SHMSHIM_DIR to a directory you can write, "
-		 "or unset it for /tmp", quoted, why);
-	notice_once(cf, NOTICE_DIR, text);
+	notice_once(cf, NOTICE_DIR,
+		    (const char *const[]){ "the objects' directory ", quoted, " ", why, advice, NULL });
 }
 
 void api_explain(const struct config *cf, const char *call, enum obj_kind kind,
 		 const char *name, int failed)
 {
-	char quoted[160], text[480];
+	char quoted[160];
 	const char *bare;
 	size_t len;
 	int saved = errno;
@@ -135,12 +148,11 @@ void api_explain(const struct config *cf, const char *call, enum obj_kind kind,
 	    name_check(name, NAME_STRICT, kind, cf->name_max, &bare, &len) == 0 ||
 	    name_check(name, NAME_GLIBC, kind, cf->name_max, &bare, &len) != 0)
 		return;
+	static const char advice[] = "\") fails with EINVAL: the strict (illumos) name rules "
+		"want one leading slash and no other, and glibc would take this name; set "
+		"SHMSHIM_NAMES=glibc, or run under 'shmshim --names glibc', for glibc's rules";
 	quote(quoted, sizeof quoted, name, 64);
-	snprintf(text, sizeof text, "%s(\"%s\") fails with EINVAL: the strict (illumos) name "
-		 "rules want one leading slash and no other, and glibc would take this name; "
-		 "set SHMSHIM_NAMES=glibc, or run under 'shmshim --names glibc', for glibc's rules",
-		 call, quoted);
-	notice_once(cf, NOTICE_STRICT, text);
+	notice_once(cf, NOTICE_STRICT, (const char *const[]){ call, "(\"", quoted, advice, NULL });
 	errno = saved;
 }
 

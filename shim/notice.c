@@ -4,7 +4,7 @@
  * A library must not chatter, but an unexplained failure is worse: the
  * program reports an errno about an object when the cause is a setting.
  * Every such explanation goes through here, so that each is said at most
- * once per process, in one write(2) (no stdio: safe after fork, and lines
+ * once per process, in one writev(2) (no stdio: safe after fork, and lines
  * from several processes do not interleave), and SHMSHIM_QUIET=1 silences
  * them all. The flags below are the library's only mutable state besides
  * the settings and the semaphore table: one bit per notice, set once.
@@ -14,27 +14,23 @@
 
 #include <errno.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <unistd.h>
-
-#define NOTICE_MAX 512
 
 static int said[NOTICE_COUNT];
 
-void notice_once(const struct config *cf, enum notice which, const char *text)
+void notice_once(const struct config *cf, enum notice which, const char *const text[])
 {
 	static const char head[] = "shmshim: ";
-	char line[NOTICE_MAX];
-	size_t n = strlen(text);
-	int saved = errno;
+	struct iovec line[10];
+	int n = 0, saved = errno;
 
 	if (cf->quiet || __atomic_exchange_n(&said[which], 1, __ATOMIC_RELAXED))
 		return;
-	if (n > sizeof line - sizeof head)
-		n = sizeof line - sizeof head;
-	/* head, then text, then a newline where head's NUL was counted. */
-	memcpy(line, head, sizeof head);
-	strncat(line, text, n);
-	line[sizeof head - 1 + n] = '\n';
-	(void)!write(STDERR_FILENO, line, sizeof head + n);
+	line[n++] = (struct iovec){ (void *)head, sizeof head - 1 };
+	for (int i = 0; i < 8 && text[i] != NULL; i++)
+		line[n++] = (struct iovec){ (void *)text[i], strlen(text[i]) };
+	line[n++] = (struct iovec){ (void *)"\n", 1 };
+	(void)!writev(STDERR_FILENO, line, n);
 	errno = saved;
 }

@@ -15,10 +15,13 @@ enum notice {
 };
 
 /*
- * Writes "shmshim: " and text, and a newline, to standard error with one
- * write(2), unless this notice was given already in this process (or in
- * the parent it was forked from) or cf->quiet is set. Keeps errno.
+ * Writes "shmshim: ", the strings of text (up to a NULL, at most 8) one
+ * after another, and a newline, to standard error with one writev(2),
+ * unless this notice was given already in this process (or in the parent
+ * it was forked from) or cf->quiet is set. Keeps errno. In pieces, so that
+ * no caller needs a buffer for the whole line: a thread with the smallest
+ * stack its C library allows may be the one whose call fails.
  */
-void notice_once(const struct config *cf, enum notice which, const char *text);
+void notice_once(const struct config *cf, enum notice which, const char *const text[]);
 
 #endif

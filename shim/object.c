@@ -29,6 +29,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
+#include <string.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -135,6 +136,29 @@ static int write_all(int fd, const void *data, size_t len)
 #define NO_ANONYMOUS EOPNOTSUPP
 
 /*
+ * Writes "/proc/thread-self/fd/<fd>" to out. By hand rather than with
+ * snprintf, whose frame in some C libraries (musl) is larger than the rest
+ * of the call: a thread with the smallest stack allowed must be able to
+ * create a semaphore.
+ */
+static void proc_fd_path(char out[40], int fd)
+{
+	static const char dir[] = "/proc/thread-self/fd/";
+	char digits[12];
+	int n = 0;
+
+	do {
+		digits[n++] = (char)('0' + fd % 10);
+		fd /= 10;
+	} while (fd > 0);
+	memcpy(out, dir, sizeof dir - 1);
+	out += sizeof dir - 1;
+	while (n > 0)
+		*out++ = digits[--n];
+	*out = '\0';
+}
+
+/*
  * Creates the data file with its content already in it, so that nobody
  * ever sees it half made, even after a crash: written as a nameless file
  * (O_TMPFILE), then linked to the data path, which fails with EEXIST when
@@ -161,7 +185,7 @@ static int create_anonymous(const struct place *pl, mode_t mode,
 	 * descriptor table of its own, and /proc/self/fd/N would name the
 	 * main thread's N, some other file.
 	 */
-	snprintf(self, sizeof self, "/proc/thread-self/fd/%d", fd);
+	proc_fd_path(self, fd);
 	if (write_all(fd, init->data, init->len) == 0 &&
 	    linkat(AT_FDCWD, self, pl->data_dir, pl->data_leaf, AT_SYMLINK_FOLLOW) == 0)
 		return fd;

@@ -37,33 +37,59 @@ void path_release(struct obj_path *p)
 	path_init(p);
 }
 
-/* A piece of a path: n bytes at s. */
-struct piece {
-	const char *s;
-	size_t n;
-};
-
-/*
- * Writes the pieces one after another and a NUL at *next, moves *next past
- * them, and returns the path; NULL when it would be PATH_MAX or longer.
- * The caller counted the room, so it always fits.
- */
-static const char *join(char **next, const struct piece *p, size_t count)
+/* Copies n bytes of s to w; returns the end. */
+static char *put(char *w, const char *s, size_t n)
 {
-	char *start = *next, *w = start;
-
-	for (size_t i = 0; i < count; i++) {
-		memcpy(w, p[i].s, p[i].n);
-		w += p[i].n;
-	}
-	*w = '\0';
-	*next = w + 1;
-	return (size_t)(w - start) < PATH_MAX ? start : NULL;
+	memcpy(w, s, n);
+	return w + n;
 }
 
-#define JOIN(next, ...)                                                \
-	join(next, (const struct piece[]){ __VA_ARGS__ },             \
-	     sizeof((const struct piece[]){ __VA_ARGS__ }) / sizeof(struct piece))
+/*
+ * Ends the path written from *next to end with a NUL, moves *next past
+ * it, and returns the path; NULL when it would be PATH_MAX or longer.
+ * The caller counted the room, so it always fits.
+ */
+static const char *finish(char **next, char *end)
+{
+	char *start = *next;
+
+	*end = '\0';
+	*next = end + 1;
+	return (size_t)(end - start) < PATH_MAX ? start : NULL;
+}
+
+/* Writes <root>/<prefix><name> at *next; see finish. */
+static const char *flat_path(char **next, const char *root, size_t root_len,
+			     const char *prefix, const char *name, size_t len)
+{
+	char *w = put(*next, root, root_len);
+
+	*w++ = '/';
+	w = put(put(w, prefix, PREFIX_LEN), name, len);
+	return finish(next, w);
+}
+
+/*
+ * Writes <root>/.<hex>, followed by /<prefix> if prefix is not NULL, and
+ * then by /<name> if name is not NULL, at *next; see finish.
+ */
+static const char *hashed_path(char **next, const char *root, size_t root_len,
+			       const char *hex, const char *prefix, const char *name,
+			       size_t len)
+{
+	char *w = put(put(*next, root, root_len), "/.", 2);
+
+	w = put(w, hex, MD5_HEX_LEN);
+	if (prefix != NULL) {
+		*w++ = '/';
+		w = put(w, prefix, PREFIX_LEN);
+	}
+	if (name != NULL) {
+		*w++ = '/';
+		w = put(w, name, len);
+	}
+	return finish(next, w);
+}
 
 int path_map(const char *root, enum obj_kind kind, const char *bare,
 	     size_t len, size_t name_max, struct obj_path *out)
@@ -71,9 +97,12 @@ int path_map(const char *root, enum obj_kind kind, const char *bare,
 	char data_prefix[PREFIX_LEN + 1], lock_prefix[PREFIX_LEN + 1];
 	char temp_prefix[PREFIX_LEN + 1];
 	const size_t root_len = strlen(root);
-	/* Five paths, none longer than root, a hash directory, a prefix
-	 * directory, the name and their separators. */
-	const size_t room = 5 * (root_len + MD5_HEX_LEN + 2 * (size_t)PREFIX_LEN + len + 8);
+	const bool hashed = len + PREFIX_LEN > name_max;
+	/* Flat: three paths, each the root, a prefix, the name, a slash and
+	 * a NUL. Hashed: five, none longer than the root, a hash directory,
+	 * a prefix directory, the name and their separators. */
+	const size_t room = hashed ? 5 * (root_len + MD5_HEX_LEN + 2 * (size_t)PREFIX_LEN + len + 8)
+				   : 3 * (root_len + PREFIX_LEN + len + 2);
 	char *next;
 
 	path_init(out);
@@ -91,32 +120,27 @@ int path_map(const char *root, enum obj_kind kind, const char *bare,
 	out->kind = kind;
 	out->root = root;
 	out->leaf = bare;
-	out->hashed = len + PREFIX_LEN > name_max;
-
-	const struct piece r = { root, root_len }, name = { bare, len }, slash = { "/", 1 };
-	const struct piece data = { data_prefix, PREFIX_LEN }, lock = { lock_prefix, PREFIX_LEN };
-	const struct piece temp = { temp_prefix, PREFIX_LEN };
+	out->hashed = hashed;
 
 	if (!out->hashed) {
-		out->data = JOIN(&next, r, slash, data, name);
-		out->lock = JOIN(&next, r, slash, lock, name);
-		out->temp = JOIN(&next, r, slash, temp, name);
+		out->data = flat_path(&next, root, root_len, data_prefix, bare, len);
+		out->lock = flat_path(&next, root, root_len, lock_prefix, bare, len);
+		out->temp = flat_path(&next, root, root_len, temp_prefix, bare, len);
 	} else {
 		char hex[MD5_HEX_LEN + 1];
-		const struct piece h = { hex, MD5_HEX_LEN }, dot = { "/.", 2 };
 
 		md5_hex(bare, len, hex);
 		memcpy(out->data_sub, data_prefix, sizeof data_prefix);
 		memcpy(out->lock_sub, lock_prefix, sizeof lock_prefix);
-		out->hash_dir = JOIN(&next, r, dot, h);
+		out->hash_dir = hashed_path(&next, root, root_len, hex, NULL, NULL, 0);
 		if (out->hash_dir == NULL) {
 			path_release(out);
 			return ENAMETOOLONG;
 		}
-		out->data_parent = JOIN(&next, r, dot, h, slash, data);
-		out->data = JOIN(&next, r, dot, h, slash, data, slash, name);
-		out->lock = JOIN(&next, r, dot, h, slash, lock, slash, name);
-		out->temp = JOIN(&next, r, dot, h, slash, temp);
+		out->data_parent = hashed_path(&next, root, root_len, hex, data_prefix, NULL, 0);
+		out->data = hashed_path(&next, root, root_len, hex, data_prefix, bare, len);
+		out->lock = hashed_path(&next, root, root_len, hex, lock_prefix, bare, len);
+		out->temp = hashed_path(&next, root, root_len, hex, temp_prefix, NULL, 0);
 	}
 	if (out->data == NULL || out->lock == NULL || out->temp == NULL ||
 	    out->data_parent == NULL) {

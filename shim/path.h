@@ -14,10 +14,13 @@
 #define PREFIX_LEN 5
 
 /*
- * Room for the paths of an object without allocating: enough for a short
- * root and any name. Longer ones are allocated (path_release frees them).
+ * Room for the paths of an object without allocating: with /tmp as the
+ * root, enough for names up to 150 bytes. Longer ones are allocated
+ * (path_release frees them). Kept small because a struct obj_path lives
+ * on the caller's stack, and a thread may call with the smallest stack
+ * its C library allows (musl: 2 KiB).
  */
-#define PATH_SPACE 1024
+#define PATH_SPACE 512
 
 struct obj_path {
 	enum obj_kind kind;

@@ -9,6 +9,15 @@
 #include <unistd.h>
 
 /*
+ * 32-bit platforms are not supported (README, Platforms): there the C
+ * library's struct stat is not the kernel's (sys_fstat below), and off_t
+ * may be 32 bits wide.
+ */
+#if defined(__SIZEOF_LONG__) && __SIZEOF_LONG__ < 8
+#error "shmshim supports 64-bit platforms only (x86_64, aarch64): see README, Platforms"
+#endif
+
+/*
  * fstat and fstatat, straight from the kernel. Since glibc 2.33 they are
  * functions of the C library with a new symbol version (GLIBC_2.33);
  * before, they were inline wrappers of __fxstat, so a library built on a

@@ -4,7 +4,7 @@
 # segment; the total must be exact and the object a file in the root.
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
-prog="$top/build/tests/boost_counter"
+prog="$build/tests/boost_counter"
 
 if [ ! -x "$prog" ]; then
 	echo "1..0 # SKIP Boost.Interprocess is not installed (libboost-dev, g++), so the client was not built"

@@ -97,8 +97,8 @@ TAP_FN int call_as(const char *user, const char *op, const char *name, int oflag
 	if (pid < 0)
 		bail("fork");
 	if (pid == 0) {
-		execl(self_path, self_path, "call", user, op, name, flags, data ? data : "",
-		      (char *)NULL);
+		exec_self((char *[]){(char *)self_path, "call", (char *)user, (char *)op,
+				     (char *)name, flags, (char *)(data ? data : ""), NULL});
 		_exit(127);
 	}
 	return wait_status(pid);

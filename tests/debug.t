@@ -12,11 +12,11 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from taplib import ok, done, public_copies  # noqa: E402
+from taplib import BUILD, ok, done, public_copies  # noqa: E402
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-LIB = os.path.join(TOP, "build", "libshmshim.so")
-SHM_TOOL = os.path.join(TOP, "build", "tests", "shm_tool")
+LIB = os.path.join(BUILD, "libshmshim.so")
+SHM_TOOL = os.path.join(BUILD, "tests", "shm_tool")
 PYTHON = "/usr/bin/python3"
 
 # The calls, made through ctypes so that the names reach the library as

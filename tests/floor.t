@@ -6,7 +6,8 @@ tools/oldstart.c (as shmclean is) still runs its constructors, once.
 
     tests/floor.t [BUILDDIR [READELF [CC [RUN]]]]
 
-The arguments let tests/cross.t check a cross build the same way."""
+The arguments let tests/floor-aarch64.t check the aarch64 build the same
+way (RUN: the emulator, with QEMU_LD_PREFIX in the environment)."""
 import os
 import re
 import subprocess

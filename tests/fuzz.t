@@ -4,7 +4,7 @@
 # `make check` when clang is present.
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
-fuzzer="$top/build/tests/fuzz_name"
+fuzzer="$build/tests/fuzz_name"
 seconds=${SHMSHIM_FUZZ_SECONDS:-15}
 
 if [ ! -x "$fuzzer" ]; then

@@ -13,7 +13,7 @@ case $top in *[' :']*)
 esac
 work=$(mktemp -d /tmp/shmshim-launcher.XXXXXX) || exit 1
 trap 'rm -rf "$root" "$work"' EXIT
-launcher="$top/build/shmshim"
+launcher="$build/shmshim"
 real_root=$(cd "$root" && pwd -P)
 
 # run ARG...: runs the launcher, setting $status, $out and $err. The

@@ -1,9 +1,14 @@
 # shellcheck shell=sh disable=SC2034
 # tests/lib.sh - TAP helpers for the shell tests, and a fresh root.
-# Sourced; sets $top, $lib and $root (exported as SHMSHIM_DIR), and
-# removes the root on exit.
+# Sourced; sets $top, $build (the build under test: $BUILDDIR, which make
+# check exports, relative to $top unless absolute; else build), $lib and
+# $root (exported as SHMSHIM_DIR), and removes the root on exit.
 top=$(cd "$(dirname "$0")/.." && pwd)
-lib="$top/build/libshmshim.so"
+case ${BUILDDIR:-build} in
+/*) build=$BUILDDIR ;;
+*) build="$top/${BUILDDIR:-build}" ;;
+esac
+lib="$build/libshmshim.so"
 tap_n=0
 tap_failed=0
 

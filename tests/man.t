@@ -23,10 +23,10 @@ missing_options() { # missing_options PROGRAM PAGE
 		grep -q -- "$(echo "$opt" | sed 's/-/\\\\-/g')" "$2" || printf ' %s' "$opt"
 	done
 }
-missing=$(missing_options build/shmclean man/shmclean.1)
+missing=$(missing_options "$build"/shmclean man/shmclean.1)
 check "shmclean(1) documents every option of shmclean --help${missing:+ (missing:$missing)}" \
 	test -z "$missing"
-missing=$(missing_options build/shmshim man/shmshim.1)
+missing=$(missing_options "$build"/shmshim man/shmshim.1)
 check "shmshim(1) documents every option of shmshim --help${missing:+ (missing:$missing)}" \
 	test -z "$missing"
 missing=""

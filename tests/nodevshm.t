@@ -16,10 +16,10 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from taplib import ok, skip, skip_all, done  # noqa: E402
+from taplib import BUILD, ok, skip, skip_all, done  # noqa: E402
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-LIB = os.path.join(TOP, "build", "libshmshim.so")
+LIB = os.path.join(BUILD, "libshmshim.so")
 PYTHON = "/usr/bin/python3"
 
 CLIENT = r'''

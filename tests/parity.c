@@ -24,6 +24,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "errname.h" /* the names of errno values, as on every C library */
+
 static const char *tag;
 
 /* A name from a pattern: each 'X' is TAG; "#N" at the end pads the name
@@ -77,14 +79,14 @@ static void line(const char *id, const char *what, const char *result)
 
 static const char *errname(int r, int e)
 {
-	return r == 0 ? "ok" : strerrorname_np(e);
+	return r == 0 ? "ok" : err_name(e);
 }
 
 static void shm_call(const char *id, const char *what, const char *name, int oflag)
 {
 	int fd = shm_open(name, oflag, 0666), e = errno;
 
-	line(id, what, fd >= 0 ? result_fd(fd) : strerrorname_np(e));
+	line(id, what, fd >= 0 ? result_fd(fd) : err_name(e));
 	if (fd >= 0)
 		close(fd);
 }
@@ -176,7 +178,7 @@ static void sem_call(const char *id, const char *what, const char *name, int ofl
 	int e = errno, v = -1;
 
 	if (s == SEM_FAILED) {
-		line(id, what, strerrorname_np(e));
+		line(id, what, err_name(e));
 		return;
 	}
 	char out[64];

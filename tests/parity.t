@@ -6,7 +6,12 @@ glibc on the real /dev/shm, and under the shim with SHMSHIM_NAMES=glibc;
 each result and errno must be the same, except where the README's
 difference table says otherwise. Each such exception is listed below with
 the README row that documents it; one that no longer differs is an error
-too (the README would then be wrong)."""
+too (the README would then be wrong).
+
+The shim answers the same on the other platforms make check builds (musl,
+and aarch64 under qemu-aarch64): there the list runs under the platform's
+library only, and must give the x86_64 glibc build's answers, line by
+line."""
 import os
 import re
 import shutil
@@ -15,11 +20,11 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from taplib import ok, skip_all, done  # noqa: E402
+from taplib import BUILD, ok, skip, skip_all, done, platform  # noqa: E402
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-LIB = os.path.join(TOP, "build", "libshmshim.so")
-PROG = os.path.join(TOP, "build", "tests", "parity")
+LIB = os.path.join(BUILD, "libshmshim.so")
+PROG = os.path.join(BUILD, "tests", "parity")
 README = os.path.join(TOP, "README.md")
 
 
@@ -40,16 +45,34 @@ DOCUMENTED = [
 ]
 
 
-def run(tag, shim, root):
+def run(tag, shim, root, prog=(PROG,), preload=None):
+    """Runs the list natively, or under the shim (preload: the environment
+    that preloads it; by default LD_PRELOAD of this build's library)."""
     env = {k: v for k, v in os.environ.items()
            if k != "LD_PRELOAD" and not k.startswith("SHMSHIM_")}
     if shim:
-        env.update(LD_PRELOAD=LIB, SHMSHIM_DIR=root, SHMSHIM_NAMES="glibc", SHMSHIM_QUIET="1")
-    p = subprocess.run([PROG, tag], env=env, capture_output=True, text=True, timeout=120)
+        env.update(preload or {"LD_PRELOAD": LIB})
+        env.update(SHMSHIM_DIR=root, SHMSHIM_NAMES="glibc", SHMSHIM_QUIET="1")
+    p = subprocess.run(list(prog) + [tag], env=env, capture_output=True, text=True, timeout=300)
     if p.returncode != 0:
         raise RuntimeError("parity %s failed (%d): %s" % ("under the shim" if shim else "natively",
                                                          p.returncode, p.stderr))
     return [tuple(line.split("\t", 1)) for line in p.stdout.splitlines()]
+
+
+def same_on(name, tag, root, shim):
+    """The list under another platform's library gives these answers."""
+    setup = platform(name)
+    if isinstance(setup, str):
+        skip(2, setup)
+        return
+    build, prefix, _, preload = setup
+    theirs = run(tag, True, root, prefix + [os.path.join(build, "tests", "parity")], preload)
+    differ = ["%s: x86_64 glibc %s, %s %s" % (a[0], a[1], name, b[1])
+              for a, b in zip(shim, theirs) if a != b]
+    ok(len(theirs) == len(shim) and not differ,
+       "on %s, the shim gives the same %d answers" % (name, len(shim)), "\n".join(differ[:20]))
+    ok(os.listdir(root) == [], "... and leaves nothing in the root", os.listdir(root))
 
 
 def main():
@@ -86,6 +109,8 @@ def main():
            os.listdir(root))
         left = [f for f in os.listdir("/dev/shm") if tag in f]
         ok(left == [], "the native calls left nothing in /dev/shm", left)
+        for name in ("musl", "aarch64"):
+            same_on(name, tag, root, shim)
     finally:
         for f in os.listdir("/dev/shm"):
             if tag in f:

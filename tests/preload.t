@@ -4,7 +4,7 @@
 # dlsym, and an uncontended call that never sleeps.
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
-prog="$top/build/tests/symver_open"
+prog="$build/tests/symver_open"
 
 objdump -T "$prog" | grep -q '(GLIBC_2.2.5) *shm_open$'
 ok $? "the client binds shm_open@GLIBC_2.2.5"

@@ -19,13 +19,13 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from taplib import ok, skip_all, done, public_copies  # noqa: E402
+from taplib import BUILD, ok, skip_all, done, public_copies  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(HERE)
-LIB = os.path.join(TOP, "build", "libshmshim.so")
-TOOL = os.path.join(TOP, "build", "tests", "shm_tool")
-CLEAN = os.path.join(TOP, "build", "shmclean")
+LIB = os.path.join(BUILD, "libshmshim.so")
+TOOL = os.path.join(BUILD, "tests", "shm_tool")
+CLEAN = os.path.join(BUILD, "shmclean")
 STALLFS = os.path.join(HERE, "stallfs.py")
 LIMIT = 20  # seconds; a run takes well under one
 started = []  # processes this test started, ended by PID

@@ -19,11 +19,11 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from taplib import ok, skip, skip_all, done  # noqa: E402
+from taplib import BUILD, ok, skip, skip_all, done  # noqa: E402
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-CLEAN = os.path.join(TOP, "build", "shmclean")
-FAKE_NOW = os.path.join(TOP, "build", "tests", "fake_now.so")
+CLEAN = os.path.join(BUILD, "shmclean")
+FAKE_NOW = os.path.join(BUILD, "tests", "fake_now.so")
 PATH_MAX = 4096  # Linux's, as in <limits.h>
 LONG_MAX = 2**63 - 1
 

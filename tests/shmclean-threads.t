@@ -15,11 +15,11 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from taplib import ok, skip_all, done  # noqa: E402
+from taplib import BUILD, ok, skip_all, done  # noqa: E402
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-LIB = os.path.join(TOP, "build", "libshmshim.so")
-CLEAN = os.path.join(TOP, "build", "shmclean")
+LIB = os.path.join(BUILD, "libshmshim.so")
+CLEAN = os.path.join(BUILD, "shmclean")
 started = []  # processes this test started, ended by PID
 
 # Run under the shim. Opens /threaded in the main thread; a thread then

@@ -19,13 +19,13 @@ import time
 
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from taplib import ok, skip, skip_all, done, public_copies  # noqa: E402
+from taplib import BUILD, ok, skip, skip_all, done, public_copies  # noqa: E402
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-LIB = os.path.join(TOP, "build", "libshmshim.so")
-TOOL = os.path.join(TOP, "build", "tests", "shm_tool")
-CLEAN = os.path.join(TOP, "build", "shmclean")
-FAKE_NOW = os.path.join(TOP, "build", "tests", "fake_now.so")
+LIB = os.path.join(BUILD, "libshmshim.so")
+TOOL = os.path.join(BUILD, "tests", "shm_tool")
+CLEAN = os.path.join(BUILD, "shmclean")
+FAKE_NOW = os.path.join(BUILD, "tests", "fake_now.so")
 started = []  # holders this test started, ended by PID
 # A plain run keeps what changed in the last 60 s: a test whose point is
 # a removal, not the age, says "whatever its age".

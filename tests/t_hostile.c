@@ -118,8 +118,8 @@ static bool result(int got, int want, const char *fmt, const char *victim)
 
 	snprintf(desc, sizeof desc, fmt, victim);
 	if (!ok(got == want, "%s", desc))
-		diag("got %d (%s), want %d (%s)", got, got < 99 ? strerrorname_np(got) : "?",
-		     want, strerrorname_np(want) ? strerrorname_np(want) : "0");
+		diag("got %d (%s), want %d (%s)", got, got < 99 ? err_name(got) : "?",
+		     want, err_name(want) ? err_name(want) : "0");
 	return got == want;
 }
 
@@ -320,7 +320,7 @@ static void protected_case(const char *victim, int level, const char *where, boo
 	if (!ok(got == kernel && (kernel == EACCES) == refused,
 		"protected_regular=%d, %s: %s's shm_open(O_RDWR|O_CREAT) of nobody's file "
 		"answers as the kernel's open(O_CREAT) does (%s)",
-		level, where, victim, kernel ? strerrorname_np(kernel) : "opens"))
+		level, where, victim, kernel ? err_name(kernel) : "opens"))
 		diag("shim %d, kernel %d", got, kernel);
 	ok(holds(plant, got ? "planted" : "victim secret"),
 	   "... and nothing of the victim's is in nobody's file unless it was opened");

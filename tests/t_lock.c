@@ -243,7 +243,7 @@ static void test_unlinked_lock_file(void)
 		skip(4, "semaphores take the lock file only without /proc (lock-noproc.t)");
 		return;
 	}
-	if (system("command -v strace >/dev/null 2>&1") != 0) {
+	if (!have_program("strace")) {
 		skip(4, "strace is not installed");
 		return;
 	}
@@ -252,9 +252,9 @@ static void test_unlinked_lock_file(void)
 	fflush(stdout);
 	b = fork();
 	if (b == 0) {
-		execlp("strace", "strace", "-f", "-qq", "-o", trace, "-e", "trace=flock,write",
-		       "-e", "inject=write:delay_enter=1000000", self_path, "semcreate", "/twice",
-		       (char *)NULL);
+		exec_self_traced((char *[]){"-f", "-qq", "-o", trace, "-e", "trace=flock,write",
+					    "-e", "inject=write:delay_enter=1000000", NULL},
+			      (char *[]){(char *)self_path, "semcreate", "/twice", NULL});
 		_exit(127);
 	}
 	/* B is waiting once strace shows a flock refused. */

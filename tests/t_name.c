@@ -34,7 +34,7 @@ static void check_invalid_kind(const char *name, enum name_rules rules, enum obj
 
 	if (!ok(err == want, "%s, %s: %s gives %s",
 		rules == NAME_STRICT ? "strict" : "glibc", kind == KIND_SEM ? "sem" : "shm",
-		label, strerrorname_np(want)))
+		label, err_name(want)))
 		diag("got %d", err);
 }
 

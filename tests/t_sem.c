@@ -292,16 +292,16 @@ static void test_never_half_made(const char *self)
 	skip(2, "a program traced by strace cannot run under AddressSanitizer (preload run checks it)");
 	return;
 #endif
-	if (getenv("SHMSHIM_TEST_VALGRIND") || system("command -v strace >/dev/null 2>&1") != 0) {
+	if (getenv("SHMSHIM_TEST_VALGRIND") || !have_program("strace")) {
 		skip(2, "needs strace, and not valgrind (the preload run checks it)");
 		return;
 	}
 	fflush(stdout);
 	creator = fork();
 	if (creator == 0) {
-		execlp("strace", "strace", "-f", "-qq", "-o", "/dev/null", "-e", "trace=write",
-		       "-e", "inject=write:delay_enter=1000000", self, "create", "/slow",
-		       (char *)NULL);
+		exec_self_traced((char *[]){"-f", "-qq", "-o", "/dev/null", "-e", "trace=write",
+					    "-e", "inject=write:delay_enter=1000000", NULL},
+			      (char *[]){(char *)self, "create", "/slow", NULL});
 		_exit(127);
 	}
 	for (int i = 0; i < 300 && !seen_whole; i++) {

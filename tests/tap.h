@@ -8,6 +8,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -17,6 +18,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "errname.h" /* the shim's errno names: not every C library has strerrorname_np */
 
 /* Not every test uses every helper. */
 #define TAP_FN static __attribute__((unused))
@@ -60,8 +63,8 @@ tap_ok(bool pass, const char *file, int line, const char *fmt, ...)
 		int err_ = errno;                                             \
 		if (!ok(got_ == -1 && err_ == (want), __VA_ARGS__))           \
 			printf("#   got %ld, errno %s, want -1 and %s\n", got_,  \
-			       strerrorname_np(err_) ? strerrorname_np(err_) : "0", \
-			       strerrorname_np(want));                        \
+			       err_name(err_) ? err_name(err_) : "0", \
+			       err_name(want));                        \
 	} while (0)
 
 __attribute__((format(printf, 1, 2))) TAP_FN void diag(const char *fmt, ...)
@@ -255,6 +258,81 @@ TAP_FN int in_child(int (*fn)(void *), void *arg)
 static const char *self_path __attribute__((unused));
 
 /*
+ * Where the tests run under an emulator (tests/run aarch64: qemu-aarch64,
+ * named in SHMSHIM_TEST_EMULATOR), its name; else NULL.
+ */
+TAP_FN const char *test_emulator(void)
+{
+	const char *emu = getenv("SHMSHIM_TEST_EMULATOR");
+
+	return emu && *emu ? emu : NULL;
+}
+
+/*
+ * Starts this test program again with argv (argv[0] is self_path), under
+ * strace with the options in trace if trace is not NULL; returns only if
+ * it could not. LD_PRELOAD, the library under test, must reach the test
+ * program and no other: a library built for musl or for another machine
+ * cannot be loaded into the host's strace or emulator. So it is taken out
+ * of the environment and handed on by strace's -E, or under an emulator
+ * by QEMU_SET_ENV, which tests/run has set. Under an emulator the kernel
+ * cannot start the program by itself (no binfmt_misc is assumed), so the
+ * emulator starts it.
+ */
+TAP_FN void exec_self_traced(char *const trace[], char *const argv[])
+{
+	const char *emu = test_emulator();
+	const char *preload = getenv("LD_PRELOAD");
+	char env[PATH_MAX + 16];
+	char *all[32];
+	int n = 0;
+
+	if (trace != NULL) {
+		all[n++] = "strace";
+		for (int i = 0; trace[i] && n < 16; i++)
+			all[n++] = trace[i];
+		if (preload != NULL && !emu) {
+			snprintf(env, sizeof env, "LD_PRELOAD=%s", preload);
+			all[n++] = "-E";
+			all[n++] = env;
+		}
+	}
+	if (trace != NULL || emu)
+		unsetenv("LD_PRELOAD");
+	if (emu)
+		all[n++] = (char *)emu;
+	for (int i = 0; argv[i] && n < 31; i++)
+		all[n++] = argv[i];
+	all[n] = NULL;
+	execvp(all[0], all);
+}
+
+/* The same without strace. */
+TAP_FN void exec_self(char *const argv[])
+{
+	exec_self_traced(NULL, argv);
+}
+
+/* Whether a program of this name is on PATH: without a shell, which a
+ * library under test built for musl or another machine would keep from
+ * starting. */
+TAP_FN bool have_program(const char *name)
+{
+	const char *path = getenv("PATH");
+	char file[PATH_MAX];
+
+	while (path != NULL && *path) {
+		size_t n = strcspn(path, ":");
+
+		snprintf(file, sizeof file, "%.*s/%s", (int)n, path, name);
+		if (n > 0 && access(file, X_OK) == 0)
+			return true;
+		path += n + (path[n] == ':');
+	}
+	return false;
+}
+
+/*
  * Runs this test program again as "self MODE" with the variable name set to
  * value in its environment and its stderr sent to err_path (NULL: kept).
  * Returns its exit status.
@@ -275,7 +353,7 @@ TAP_FN int run_self(const char *mode, const char *name, const char *value,
 			unsetenv(name);
 		if (err_path && freopen(err_path, "w", stderr) == NULL)
 			_exit(126);
-		execl(self_path, self_path, mode, (char *)NULL);
+		exec_self((char *[]){(char *)self_path, (char *)mode, NULL});
 		_exit(127);
 	}
 	return wait_status(pid);

@@ -1,5 +1,11 @@
-"""TAP output for the Python tests (tests/*.t written in Python)."""
+"""TAP output for the Python tests (tests/*.t written in Python), and where
+the build under test is: $BUILDDIR (make check exports it), relative to the
+top of the tree unless absolute, else build/."""
+import os
 import sys
+
+TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BUILD = os.path.join(TOP, os.environ.get("BUILDDIR") or "build")
 
 _count = 0
 _failed = 0
@@ -55,3 +61,30 @@ def public_copies(*paths):
         os.chmod(copy, 0o755)
         copies.append(copy)
     return copies
+
+
+def platform(name):
+    """How to run the programs of another platform's build, made by make
+    check when its compiler is there (tests/run): name is "musl" or
+    "aarch64". Returns (build, prefix, env, preload_env): the build
+    directory, the command words to put before a program (the emulator),
+    the environment to add to run it, and the environment to add to run
+    it with the platform's library preloaded into it alone. Or a string:
+    why that platform cannot be tested here."""
+    import subprocess
+    build = os.path.join(BUILD, name)
+    lib = os.path.join(build, "libshmshim.so")
+    if name == "musl":
+        if not os.path.exists(lib):
+            return "no musl build: %s is missing (Debian: musl musl-dev musl-tools)" % \
+                os.environ.get("MUSL_CC", "musl-gcc")
+        return build, [], {}, {"LD_PRELOAD": lib}
+    out = subprocess.run(["sh", "-c", '. "$1"; printf "%s\\n%s" "$aarch64_skip" "$aarch64_prefix"',
+                          "sh", os.path.join(TOP, "tests", "aarch64.sh")],
+                         env=dict(os.environ, build=BUILD), capture_output=True, text=True,
+                         check=True).stdout
+    why, prefix = (out.split("\n") + [""])[:2]
+    if why:
+        return why
+    env = {"QEMU_LD_PREFIX": prefix}
+    return build, ["qemu-aarch64"], env, dict(env, QEMU_SET_ENV="LD_PRELOAD=" + lib)
