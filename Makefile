@@ -28,12 +28,18 @@ API_TESTS   = t_shm t_lock t_race t_fail t_users t_sem t_hostile
 # Helper programs the scripts run under the preload.
 HELPERS     = symver_open shm_tool parity
 
-VERSION  = 0.1.0
+# The one place the version is set: VERSION. The programs' --version, the
+# wheel, the Debian package, the Lambda layers and the source tarball all
+# take it from here.
+VERSION := $(shell cat VERSION)
 TOOL_SRC = tools/clean.c tools/inventory.c tools/nosync.c tools/oldstart.c tools/report.c \
            tools/shmclean.c tools/users.c
 # shmclean is built from the shim's own sources (not its public API), so the
 # name rules, the layout and the lock protocol exist once.
 TOOL_SHIM_OBJ = $(filter-out $(B)/obj/api.o $(B)/obj/notice.o $(B)/obj/shm.o $(B)/obj/sem.o $(B)/obj/semreg.o,$(SHIM_OBJ))
+
+# Where make lambda-layer, wheel, deb and dist put what they make.
+DISTDIR ?= dist
 
 PREFIX  ?= /usr/local
 BINDIR  ?= $(PREFIX)/bin
@@ -79,7 +85,7 @@ $(B)/libshmshim.so: $(SHIM_OBJ)
 OLD_START = -Wl,--wrap=__libc_start_main
 TOOL_LIBS = $(if $(GLIBC),$(OLD_START))
 
-$(B)/shmclean: $(TOOL_SRC) $(wildcard tools/*.h) $(TOOL_SHIM_OBJ)
+$(B)/shmclean: $(TOOL_SRC) $(wildcard tools/*.h) $(TOOL_SHIM_OBJ) VERSION
 	$(CC) $(WARN) $(CFLAGS) -Ishim -DSHMSHIM_VERSION='"$(VERSION)"' -o $@ \
 	    $(TOOL_SRC) $(TOOL_SHIM_OBJ) $(TOOL_LIBS)
 
@@ -95,7 +101,7 @@ LAUNCHER_LINK = { $(CC) $(LAUNCHER_CFLAGS) -DSHMSHIM_LIBREL="\"$$librel\"" -stat
 	  $(CC) $(LAUNCHER_CFLAGS) -DSHMSHIM_LIBREL="\"$$librel\"" -o $@ $<; }; }
 
 # For use from the build tree: the library sits beside it.
-$(B)/shmshim: tools/shmshim.c | $(B)/obj
+$(B)/shmshim: tools/shmshim.c VERSION | $(B)/obj
 	librel=. && $(LAUNCHER_LINK)
 
 # As installed: the library's place relative to BINDIR, so that it works
@@ -112,8 +118,9 @@ install: all $(B)/shmshim.installed
 	install -m 0755 $(B)/libshmshim.so '$(DESTDIR)$(LIBDIR)/libshmshim.so'
 	install -m 0755 $(B)/shmclean '$(DESTDIR)$(BINDIR)/shmclean'
 	install -m 0755 $(B)/shmshim.installed '$(DESTDIR)$(BINDIR)/shmshim'
-	install -m 0644 $(MAN1) '$(DESTDIR)$(MANDIR)/man1/'
-	install -m 0644 $(MAN7) '$(DESTDIR)$(MANDIR)/man7/'
+	for m in $(MAN1) $(MAN7); do \
+	    sed 's/@VERSION@/$(VERSION)/' "$$m" >'$(DESTDIR)$(MANDIR)/'"man$${m##*.}/$${m##*/}" && \
+	    chmod 0644 '$(DESTDIR)$(MANDIR)/'"man$${m##*.}/$${m##*/}" || exit 1; done
 
 uninstall:
 	rm -f '$(DESTDIR)$(LIBDIR)/libshmshim.so' '$(DESTDIR)$(BINDIR)/shmclean' \
@@ -220,6 +227,16 @@ $(B)/bench/shmbench: bench/shmbench.c
 bench: all $(B)/bench/shmbench
 	$(PYTHON) bench/run $(BENCH_ARGS)
 
+# --- packages (see README, Packages) ---
+
+# (lambda-layer)
+
+# (wheel)
+
+# (deb)
+
+# (dist)
+
 clean:
-	rm -rf $(B)
+	rm -rf $(B) $(DISTDIR)
 .SECONDARY: $(SAN_OBJ)

@@ -88,3 +88,40 @@ def platform(name):
         return why
     env = {"QEMU_LD_PREFIX": prefix}
     return build, ["qemu-aarch64"], env, dict(env, QEMU_SET_ENV="LD_PRELOAD=" + lib)
+
+
+# Shell commands that make a mount namespace look like AWS Lambda's: no
+# /dev/shm at all (a fresh /dev holding only the usual character devices
+# and the /dev/fd links), and a read-only root file system where only /tmp
+# can be written. Run by lambda_like() in a private namespace: nothing of
+# it is seen outside, and the one directory it makes is removed.
+LAMBDA_SETUP = r'''
+save=$(mktemp -d /tmp/shmshim-dev.XXXXXX) &&
+mount --bind /dev "$save" &&
+mount -t tmpfs -o mode=755,size=64k shmshim-dev /dev &&
+for n in null zero full random urandom tty; do
+	touch "/dev/$n" && mount --bind "$save/$n" "/dev/$n" || exit 1
+done &&
+ln -s /proc/self/fd /dev/fd && ln -s fd/0 /dev/stdin && ln -s fd/1 /dev/stdout &&
+ln -s fd/2 /dev/stderr &&
+umount -l "$save" && rmdir "$save" &&
+mount --bind /tmp /tmp && mount -o remount,bind,ro / &&
+test ! -e /dev/shm
+'''
+
+
+def can_unshare():
+    """Whether this process may make private mount namespaces (root)."""
+    import subprocess
+    return os.getuid() == 0 and subprocess.run(["unshare", "-m", "true"]).returncode == 0
+
+
+def lambda_like(cmd, env, setup="", timeout=300):
+    """Runs cmd (a list) with env in a private mount namespace set up by
+    LAMBDA_SETUP, after the shell commands in setup (which may mount what
+    the command needs, such as a layer on /opt, while the root can still
+    be written)."""
+    import subprocess
+    script = (setup.strip() + " &&\n" if setup else "") + LAMBDA_SETUP.strip() + " &&\nexec \"$@\""
+    return subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c", script, "sh"]
+                          + list(cmd), env=env, capture_output=True, text=True, timeout=timeout)
