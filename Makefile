@@ -62,7 +62,8 @@ $(error cannot compile C with '$(CC)': it or its C library is not installed (on 
 endif
 endif
 
-.PHONY: all check check-build api-tests mutants clean bench install uninstall FORCE
+.PHONY: all check check-build api-tests mutants clean bench install uninstall FORCE \
+	lambda-layer layer dist
 all: $(B)/libshmshim.so $(B)/shmclean $(B)/shmshim
 
 $(B)/obj/%.o: shim/%.c $(SHIM_HDR) | $(B)/obj
@@ -193,18 +194,23 @@ PLATFORM_TESTS = t_shm t_sem t_lock t_race t_fail
 
 api-tests: $(B)/libshmshim.so $(B)/shmclean $(addprefix $(B)/tests/,$(PLATFORM_TESTS) shm_tool parity)
 
-# $(call platform_build,NAME,COMPILER): builds $(B)/NAME with COMPILER,
-# or says why not; its tests then skip and say so too.
+# $(call platform_build,NAME,COMPILER[,TARGET]): makes TARGET (default
+# api-tests) in $(B)/NAME with COMPILER, or says why not; its tests then
+# skip and say so too.
 platform_build = if $(2) -E -include stdio.h -x c /dev/null >/dev/null 2>&1; then \
-	    $(MAKE) --no-print-directory BUILDDIR=$(B)/$(1) CC=$(2) api-tests; \
+	    $(MAKE) --no-print-directory BUILDDIR=$(B)/$(1) CC=$(2) $(or $(3),api-tests); \
 	else echo "note: no $(1) build, its tests are skipped: cannot compile with $(2)" \
 	    "(on Debian: apt-get install $(call cc_packages,$(2)))"; fi
 
-# Runs every test and prints prove's one summary line. The fuzzer and the
-# Boost client are built only when clang and Boost are there; their tests
-# say so when they are not.
+# Runs every test and prints prove's summary. The fuzzer and the Boost
+# client are built only when clang and Boost are there; their tests say so
+# when they are not. The tests in tests/last run afterwards, alone: one
+# runs the whole of make check again in an unpacked source tarball (and
+# there, with SHMSHIM_IN_DIST set, not again).
 check: check-build
 	prove -j2 --exec tests/limit tests/*.t
+	@if [ -z "$$SHMSHIM_IN_DIST" ]; then \
+	    SHMSHIM_TEST_LIMIT=$${SHMSHIM_TEST_LIMIT:-1800} prove --exec tests/limit tests/last/*.t; fi
 
 check-build: all $(TEST_BINS)
 	@$(call platform_build,aarch64,$(AARCH64_CC))
@@ -229,13 +235,41 @@ bench: all $(B)/bench/shmbench
 
 # --- packages (see README, Packages) ---
 
-# (lambda-layer)
+# AWS Lambda layers, one zip per architecture (x86_64, and arm64 when the
+# aarch64 compiler is there): its bin/ and lib/ become /opt/bin and
+# /opt/lib, where the launcher finds the library and the exec wrapper
+# (packaging/lambda/shmshim-exec) points LD_PRELOAD.
+LAYER_ARCH = $(if $(findstring aarch64,$(shell $(CC) -dumpmachine)),arm64,x86_64)
+LAYER_ZIP  = $(DISTDIR)/shmshim-lambda-layer-$(VERSION)-$(LAYER_ARCH).zip
+
+lambda-layer: layer
+	@$(call platform_build,aarch64,$(AARCH64_CC),layer)
+
+# The layer of this build's architecture.
+layer: all
+	rm -rf $(B)/layer && mkdir -p $(B)/layer/bin $(B)/layer/lib $(DISTDIR)
+	$(MAKE) --no-print-directory $(B)/shmshim.installed BINDIR=/opt/bin LIBDIR=/opt/lib
+	install -m 0755 $(B)/shmshim.installed $(B)/layer/bin/shmshim
+	install -m 0755 $(B)/shmclean packaging/lambda/shmshim-exec $(B)/layer/bin/
+	install -m 0755 $(B)/libshmshim.so $(B)/layer/lib/
+	rm -f $(LAYER_ZIP)
+	cd $(B)/layer && zip -q -X -r '$(abspath $(LAYER_ZIP))' bin lib
 
 # (wheel)
 
 # (deb)
 
-# (dist)
+# The source tarball: exactly the files git tracks, as they are in the
+# working tree, under shmshim-VERSION/ (tests/last/dist.t unpacks it and
+# runs make check there).
+DIST_TAR = $(DISTDIR)/shmshim-$(VERSION).tar.gz
+
+dist:
+	@git ls-files --error-unmatch Makefile >/dev/null 2>&1 || \
+	    { echo "make dist: packs the files git tracks, so it needs the git checkout" >&2; exit 1; }
+	mkdir -p $(DISTDIR)
+	git ls-files -z | tar --null -T - --transform 's,^,shmshim-$(VERSION)/,' \
+	    --owner=0 --group=0 --numeric-owner --sort=name -czf $(DIST_TAR)
 
 clean:
 	rm -rf $(B) $(DISTDIR)

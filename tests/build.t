@@ -45,4 +45,12 @@ check "... installs that build's library and shmclean" \
 	       cmp -s '$scratch/other/shmclean' '$scratch/stage/usr/bin/shmclean'"
 check "... and its launcher finds the library installed beside it" \
 	test "$("$scratch/stage/usr/bin/shmshim" --print-lib)" = "$(cd "$scratch/stage/usr/lib" && pwd -P)/libshmshim.so"
+
+# One version, set in VERSION: the programs and the installed man pages say it.
+version=$(cat VERSION)
+check "shmclean --version says $version" sh -c "'$build/shmclean' --version | grep -qx 'shmclean (shmshim) $version'"
+check "shmshim --version says $version" sh -c "'$build/shmshim' --version | grep -qx 'shmshim $version'"
+check "... and so do the installed man pages" \
+	sh -c "grep -q '\"shmshim $version\"' '$scratch/stage/usr/share/man/man1/shmclean.1' &&
+	       ! grep -rq '@VERSION@' '$scratch/stage/usr/share/man'"
 done_testing

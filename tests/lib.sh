@@ -3,7 +3,8 @@
 # Sourced; sets $top, $build (the build under test: $BUILDDIR, which make
 # check exports, relative to $top unless absolute; else build), $lib and
 # $root (exported as SHMSHIM_DIR), and removes the root on exit.
-top=$(cd "$(dirname "$0")/.." && pwd)
+# A script below tests/ sets $top itself before sourcing this.
+: "${top:=$(cd "$(dirname "$0")/.." && pwd)}"
 case ${BUILDDIR:-build} in
 /*) build=$BUILDDIR ;;
 *) build="$top/${BUILDDIR:-build}" ;;
