@@ -38,7 +38,7 @@ help_ok() {
 run --help
 check "--help exits 0 and gives the exit statuses 125, 126, 127 and 2" help_ok
 run -V
-check "-V prints the version" test "$status $out" = "0 shmshim $(sed -n 's/^VERSION *= *//p' Makefile)"
+check "-V prints the version" test "$status $out" = "0 shmshim $(cat "$top/VERSION")"
 mkdir "$work/alone"
 cp "$launcher" "$work/alone/shmshim"
 "$work/alone/shmshim" --help >/dev/null 2>&1
