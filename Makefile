@@ -63,7 +63,7 @@ endif
 endif
 
 .PHONY: all check check-build api-tests mutants clean bench install uninstall FORCE \
-	lambda-layer layer dist
+	lambda-layer layer dist deb
 all: $(B)/libshmshim.so $(B)/shmclean $(B)/shmshim
 
 $(B)/obj/%.o: shim/%.c $(SHIM_HDR) | $(B)/obj
@@ -257,7 +257,22 @@ layer: all
 
 # (wheel)
 
-# (deb)
+# The Debian package of this build's architecture: make install into a
+# stage with the library in the multiarch directory, then
+# packaging/debian/mkdeb. Native and cross builds alike
+# (make deb BUILDDIR=build/aarch64 CC=aarch64-linux-gnu-gcc: arm64).
+DEB_TRIPLET = $(shell $(CC) -dumpmachine)
+DEB_ARCH    = $(if $(findstring aarch64,$(DEB_TRIPLET)),arm64,$\
+	$(if $(findstring x86_64,$(DEB_TRIPLET)),amd64,$(error no Debian architecture for $(DEB_TRIPLET))))
+DEB_STAGE   = $(B)/deb
+DEB         = $(DISTDIR)/shmshim_$(VERSION)-1_$(DEB_ARCH).deb
+
+deb: all
+	rm -rf $(DEB_STAGE) && mkdir -p $(DISTDIR)
+	$(MAKE) --no-print-directory install DESTDIR='$(abspath $(DEB_STAGE))' PREFIX=/usr \
+	    LIBDIR=/usr/lib/$(DEB_TRIPLET)/shmshim
+	packaging/debian/mkdeb $(DEB_STAGE) $(VERSION) $(DEB_ARCH) \
+	    "$$($(CC) -print-prog-name=strip)" $(DEB)
 
 # The source tarball: exactly the files git tracks, as they are in the
 # working tree, under shmshim-VERSION/ (tests/last/dist.t unpacks it and
