@@ -63,7 +63,7 @@ endif
 endif
 
 .PHONY: all check check-build api-tests mutants clean bench install uninstall FORCE \
-	lambda-layer layer dist deb
+	lambda-layer layer dist deb wheel one-wheel
 all: $(B)/libshmshim.so $(B)/shmclean $(B)/shmshim
 
 $(B)/obj/%.o: shim/%.c $(SHIM_HDR) | $(B)/obj
@@ -255,7 +255,30 @@ layer: all
 	rm -f $(LAYER_ZIP)
 	cd $(B)/layer && zip -q -X -r '$(abspath $(LAYER_ZIP))' bin lib
 
-# (wheel)
+# The Python wheels, one per architecture (x86_64, and aarch64 when the
+# aarch64 compiler is there): the package in packaging/python, staged
+# under $(B)/wheel with the library, shmclean and a launcher that finds the
+# library at ../lib, made offline by setuptools (packaging/python/setup.py).
+WHEEL_PLAT  = manylinux2014_$(if $(findstring aarch64,$(shell $(CC) -dumpmachine)),aarch64,x86_64)
+WHEEL_STAGE = $(B)/wheel
+
+wheel: one-wheel
+	@$(call platform_build,aarch64,$(AARCH64_CC),one-wheel)
+
+# The launcher as the wheel lays it out: bin/shmshim, lib/libshmshim.so.
+$(B)/shmshim.wheel: tools/shmshim.c VERSION | $(B)/obj
+	librel=../lib && $(LAUNCHER_LINK)
+
+# The wheel of this build's architecture.
+one-wheel: all $(B)/shmshim.wheel
+	rm -rf $(WHEEL_STAGE) && mkdir -p $(WHEEL_STAGE)/shmshim/bin $(WHEEL_STAGE)/shmshim/lib $(DISTDIR)
+	cp packaging/python/setup.py VERSION $(WHEEL_STAGE)/
+	cp packaging/python/shmshim/*.py $(WHEEL_STAGE)/shmshim/
+	install -m 0755 $(B)/shmshim.wheel $(WHEEL_STAGE)/shmshim/bin/shmshim
+	install -m 0755 $(B)/shmclean $(WHEEL_STAGE)/shmshim/bin/shmclean
+	install -m 0755 $(B)/libshmshim.so $(WHEEL_STAGE)/shmshim/lib/libshmshim.so
+	cd $(WHEEL_STAGE) && SHMSHIM_WHEEL_PLAT=$(WHEEL_PLAT) $(PYTHON) setup.py -q bdist_wheel \
+	    -d '$(abspath $(DISTDIR))' >setup.log 2>&1 || { cat setup.log; exit 1; }
 
 # The Debian package of this build's architecture: make install into a
 # stage with the library in the multiarch directory, then

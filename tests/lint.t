@@ -27,7 +27,7 @@ if command -v shellcheck >/dev/null 2>&1; then
 	# Every shell script: the tests written in sh, and the helpers.
 	scripts=$(grep -l '^#!/bin/sh' tests/*.t tests/last/*.t)
 	# shellcheck disable=SC2086 # one word per script
-	out=$(shellcheck -x .ci/run tests/run tests/limit tests/*.sh packaging/lambda/shmshim-exec $scripts 2>&1)
+	out=$(shellcheck -x .ci/run tests/run tests/limit tests/*.sh packaging/lambda/shmshim-exec packaging/debian/mkdeb $scripts 2>&1)
 	ok $? "shellcheck finds nothing in the shell scripts"
 	[ -n "$out" ] && echo "$out" | sed 's/^/# /'
 else
