@@ -15,6 +15,7 @@
  *                                whether it is still the file at its path
  *   shm_tool recreate NAME       unlink NAME and create it anew; 20 ms later
  *                                say whether the new one is at its path
+ *   shm_tool unlink NAME         remove it (shm_unlink)
  *
  * The holding commands print "ready" and wait until standard input closes.
  */
@@ -96,6 +97,8 @@ int main(int argc, char **argv)
 		return race(name);
 	if (strcmp(cmd, "recreate") == 0)
 		return recreate(name);
+	if (strcmp(cmd, "unlink") == 0)
+		return shm_unlink(name) == 0 ? 0 : fail("shm_unlink");
 	if (strcmp(cmd, "sem") == 0) {
 		sem_t *sem = sem_open(name, O_CREAT, 0600, 1);
 
