@@ -12,21 +12,7 @@ import shlex
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from taplib import BUILD, TOP, ok, skip_all, done, lambda_like, can_unshare  # noqa: E402
-
-CODE = r'''
-import multiprocessing as mp
-from multiprocessing import shared_memory
-def f(x):
-    return x + 1
-with mp.Pool(2) as p:
-    print("pool", sum(p.map(f, range(10))))
-s = shared_memory.SharedMemory(create=True, size=1 << 20)
-s.buf[0] = 7
-print("shared", s.buf[0])
-s.close(); s.unlink()
-'''
-
+from taplib import BUILD, TOP, MP_CODE, ok, skip_all, done, lambda_like, can_unshare, mp_worked  # noqa: E402,E501
 
 def fenced(readme, lang):
     m = re.search(r"```%s\n(.*?)```" % lang, readme, re.S)
@@ -65,7 +51,7 @@ def stage_copies(copies):
     return " && ".join(cmds)
 
 
-def run(setup, env, code=CODE):
+def run(setup, env, code=MP_CODE):
     return lambda_like(["/usr/bin/python3", "-c", code], env, setup)
 
 
@@ -81,7 +67,7 @@ def main():
        "the README's Dockerfile fragment copies the library and sets LD_PRELOAD", (copies, denv))
     setup = stage_copies(copies)
     r = run(setup, dict(base_env(), **denv))
-    ok(r.returncode == 0 and "pool 55" in r.stdout and "shared 7" in r.stdout,
+    ok(mp_worked(r),
        "with the fragment's files and ENV, multiprocessing works without /dev/shm",
        r.stdout + r.stderr)
     r = run(setup, base_env())
@@ -106,14 +92,13 @@ def main():
     # The volume: an empty directory, on a fresh /run (where the pod's is).
     pod_setup = setup + " && mount -t tmpfs -o size=64m shmshim-run /run && mkdir -p " + \
         shlex.quote(vol)
-    code = CODE + ("import os\n"
+    code = MP_CODE + ("import os\n"
                    "s = shared_memory.SharedMemory(name='pod', create=True, size=4096)\n"
                    "print('in volume', os.path.exists(%r))\n"
                    "s.close(); s.unlink()\n"
                    "print('files', sorted(os.listdir(%r)))\n") % (vol + "/.SHMDpod", vol)
     r = run(pod_setup, dict(base_env(), **penv), code)
-    ok(r.returncode == 0 and "pool 55" in r.stdout and "shared 7" in r.stdout and
-       "in volume True" in r.stdout and "files []" in r.stdout,
+    ok(mp_worked(r) and "in volume True" in r.stdout and "files []" in r.stdout,
        "with the pod's variables and volume, multiprocessing works, its objects are files in "
        "the volume, and it leaves the volume empty", r.stdout + r.stderr)
     return done()

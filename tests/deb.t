@@ -13,28 +13,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from taplib import TOP, ok, skip, done, lambda_like, can_unshare  # noqa: E402
-
-with open(os.path.join(TOP, "VERSION")) as f:
-    VERSION = f.read().strip()
-
-CODE = r'''
-import multiprocessing as mp
-from multiprocessing import shared_memory
-def f(x):
-    return x * 2
-with mp.Pool(2) as p:
-    print("pool", sum(p.map(f, range(10))))
-lock, q = mp.Lock(), mp.Queue()
-with lock:
-    q.put("queued")
-print(q.get(timeout=30))
-s = shared_memory.SharedMemory(create=True, size=4096)
-s.buf[0] = 9
-print("shared", s.buf[0])
-s.close(); s.unlink()
-'''
-
+from taplib import TOP, VERSION, MP_CODE, ok, skip, done, lambda_like, can_unshare, mp_worked  # noqa: E402,E501
 
 def intended(triplet):
     dirs = ["./", "./usr/", "./usr/bin/", "./usr/lib/", "./usr/lib/%s/" % triplet,
@@ -110,12 +89,11 @@ def test_native(dist, work):
     root = tempfile.mkdtemp(prefix="shmshim-test.", dir=work)
     os.chmod(work, 0o755)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LD_", "SHMSHIM_"))}
-    r = lambda_like([launcher, "-d", root, "/usr/bin/python3", "-c", CODE], env)
-    ok(r.returncode == 0 and "pool 90" in r.stdout and "queued" in r.stdout and
-       "shared 9" in r.stdout and os.listdir(root) == [],
+    r = lambda_like([launcher, "-d", root, "/usr/bin/python3", "-c", MP_CODE], env)
+    ok(mp_worked(r) and os.listdir(root) == [],
        "... and runs Python's multiprocessing where there is no /dev/shm",
        r.stdout + r.stderr)
-    r = lambda_like(["/usr/bin/python3", "-c", CODE], env)
+    r = lambda_like(["/usr/bin/python3", "-c", MP_CODE], env)
     ok(r.returncode != 0 and "Errno 2" in r.stderr, "... which fails there without it",
        r.stdout + r.stderr[-300:])
 

@@ -19,10 +19,7 @@ import tempfile
 import zipfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from taplib import BUILD, TOP, ok, skip, done, lambda_like, can_unshare, platform  # noqa: E402
-
-with open(os.path.join(TOP, "VERSION")) as f:
-    VERSION = f.read().strip()
+from taplib import TOP, VERSION, ok, skip, done, lambda_like, can_unshare, platform  # noqa: E402
 
 HANDLER = r'''
 import multiprocessing as mp, os

@@ -125,3 +125,42 @@ def lambda_like(cmd, env, setup="", timeout=300):
     script = (setup.strip() + " &&\n" if setup else "") + LAMBDA_SETUP.strip() + " &&\nexec \"$@\""
     return subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c", script, "sh"]
                           + list(cmd), env=env, capture_output=True, text=True, timeout=timeout)
+
+
+with open(os.path.join(TOP, "VERSION")) as _f:
+    VERSION = _f.read().strip()
+
+# A program that needs POSIX shared memory and semaphores between
+# processes: multiprocessing's Pool, Lock and Queue, and a shared_memory
+# block that two children bump under the lock. It fails where there is no
+# usable /dev/shm (FileNotFoundError, [Errno 2]) unless the shim is loaded;
+# mp_worked() tells whether it did all of it.
+MP_CODE = r'''
+import multiprocessing as mp
+from multiprocessing import shared_memory
+def triple(x):
+    return x * 3
+def child(lock, q, name):
+    s = shared_memory.SharedMemory(name=name)
+    with lock:
+        s.buf[0] += 1
+    s.close()
+    q.put("hi")
+if __name__ == "__main__":
+    with mp.Pool(2) as p:
+        print("pool", sum(p.map(triple, range(10))))
+    lock, q = mp.Lock(), mp.Queue()
+    s = shared_memory.SharedMemory(create=True, size=4096)
+    kids = [mp.Process(target=child, args=(lock, q, s.name)) for _ in range(2)]
+    for k in kids: k.start()
+    print("got", [q.get(timeout=60) for _ in kids])
+    for k in kids: k.join(60)
+    print("shared", s.buf[0])
+    s.close(); s.unlink()
+'''
+
+
+def mp_worked(r):
+    """Whether a run of MP_CODE (a CompletedProcess) did all it should."""
+    return r.returncode == 0 and all(w in r.stdout for w in
+                                     ("pool 135", "got ['hi', 'hi']", "shared 2"))

@@ -14,41 +14,9 @@ import tempfile
 import zipfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from taplib import TOP, ok, skip, done, lambda_like, can_unshare  # noqa: E402
+from taplib import TOP, VERSION, MP_CODE, ok, skip, done, lambda_like, can_unshare, mp_worked  # noqa: E402,E501
 
-with open(os.path.join(TOP, "VERSION")) as f:
-    VERSION = f.read().strip()
-
-CODE = r'''
-import multiprocessing as mp, sys
-from multiprocessing import shared_memory
-def f(x):
-    return x * 3
-def child(lock, q, name):
-    s = shared_memory.SharedMemory(name=name)
-    with lock:
-        s.buf[0] += 1
-    s.close()
-    q.put("hi")
-if __name__ == "__main__":
-    with mp.Pool(2) as p:
-        print("pool", sum(p.map(f, range(10))))
-    lock, q = mp.Lock(), mp.Queue()
-    s = shared_memory.SharedMemory(name="wheel", create=True, size=4096)
-    kids = [mp.Process(target=child, args=(lock, q, "wheel")) for _ in range(2)]
-    for k in kids: k.start()
-    print("got", [q.get(timeout=60) for _ in kids])
-    for k in kids: k.join(60)
-    print("shared", s.buf[0])
-    s.close(); s.unlink()
-'''
-WORKED = ("pool 135", "got ['hi', 'hi']", "shared 2")
-
-ENABLE = "import shmshim\nshmshim.enable()\nprint('enabled', shmshim.enabled())\n" + CODE
-
-
-def worked(r):
-    return r.returncode == 0 and all(w in r.stdout for w in WORKED)
+ENABLE = "import shmshim\nshmshim.enable()\nprint('enabled', shmshim.enabled())\n" + MP_CODE
 
 
 def elf_machine(data):
@@ -135,7 +103,7 @@ def main():
             os.chmod(root, 0o1777)
             script = os.path.join(work, "app.py")
             with open(script, "w") as f:
-                f.write(CODE)
+                f.write(MP_CODE)
             enabling = os.path.join(work, "enabling.py")
             with open(enabling, "w") as f:
                 f.write(ENABLE)
@@ -143,13 +111,13 @@ def main():
             ok(r.returncode != 0 and "Errno 2" in r.stderr,
                "without the shim the program fails where there is no /dev/shm", r.stderr[-300:])
             r = lambda_like([os.path.join(bin_, "shmshim"), "-d", root, py, script], env)
-            ok(worked(r), "under the shmshim command it works", r.stdout + r.stderr)
+            ok(mp_worked(r), "under the shmshim command it works", r.stdout + r.stderr)
             r = lambda_like([py, "-m", "shmshim", "-d", root, script], env)
-            ok(worked(r), "under python -m shmshim SCRIPT it works", r.stdout + r.stderr)
-            r = lambda_like([py, "-m", "shmshim", "--dir", root, "-c", CODE], env)
-            ok(worked(r), "... and with -c CODE", r.stdout + r.stderr)
+            ok(mp_worked(r), "under python -m shmshim SCRIPT it works", r.stdout + r.stderr)
+            r = lambda_like([py, "-m", "shmshim", "--dir", root, "-c", MP_CODE], env)
+            ok(mp_worked(r), "... and with -c CODE", r.stdout + r.stderr)
             r = lambda_like([py, enabling], dict(env, SHMSHIM_DIR=root))
-            ok(worked(r) and "enabled True" in r.stdout,
+            ok(mp_worked(r) and "enabled True" in r.stdout,
                "a program that calls shmshim.enable() first works, started plainly",
                r.stdout + r.stderr)
             ok(os.listdir(root) == [], "... and they all leave nothing in the directory",
