@@ -235,11 +235,18 @@ bench: all $(B)/bench/shmbench
 
 # --- packages (see README, Packages) ---
 
+# The machine the packages are for, as the compiler names it: x86_64 or
+# aarch64, with glibc (a package's name and tags promise both).
+TRIPLET = $(shell $(CC) -dumpmachine)
+MACHINE = $(if $(GLIBC),,$(error packages hold glibc builds, and $(CC) does not build for glibc))$\
+	$(or $(filter x86_64 aarch64,$(firstword $(subst -, ,$(TRIPLET)))),$\
+	$(error packages are made for x86_64 and aarch64, not $(TRIPLET)))
+
 # AWS Lambda layers, one zip per architecture (x86_64, and arm64 when the
 # aarch64 compiler is there): its bin/ and lib/ become /opt/bin and
 # /opt/lib, where the launcher finds the library and the exec wrapper
 # (packaging/lambda/shmshim-exec) points LD_PRELOAD.
-LAYER_ARCH = $(if $(findstring aarch64,$(shell $(CC) -dumpmachine)),arm64,x86_64)
+LAYER_ARCH = $(if $(filter aarch64,$(MACHINE)),arm64,x86_64)
 LAYER_ZIP  = $(DISTDIR)/shmshim-lambda-layer-$(VERSION)-$(LAYER_ARCH).zip
 
 lambda-layer: layer
@@ -259,7 +266,7 @@ layer: all
 # aarch64 compiler is there): the package in packaging/python, staged
 # under $(B)/wheel with the library, shmclean and a launcher that finds the
 # library at ../lib, made offline by setuptools (packaging/python/setup.py).
-WHEEL_PLAT  = manylinux2014_$(if $(findstring aarch64,$(shell $(CC) -dumpmachine)),aarch64,x86_64)
+WHEEL_PLAT  = manylinux2014_$(MACHINE)
 WHEEL_STAGE = $(B)/wheel
 
 wheel: one-wheel
@@ -284,16 +291,14 @@ one-wheel: all $(B)/shmshim.wheel
 # stage with the library in the multiarch directory, then
 # packaging/debian/mkdeb. Native and cross builds alike
 # (make deb BUILDDIR=build/aarch64 CC=aarch64-linux-gnu-gcc: arm64).
-DEB_TRIPLET = $(shell $(CC) -dumpmachine)
-DEB_ARCH    = $(if $(findstring aarch64,$(DEB_TRIPLET)),arm64,$\
-	$(if $(findstring x86_64,$(DEB_TRIPLET)),amd64,$(error no Debian architecture for $(DEB_TRIPLET))))
+DEB_ARCH    = $(if $(filter aarch64,$(MACHINE)),arm64,amd64)
 DEB_STAGE   = $(B)/deb
 DEB         = $(DISTDIR)/shmshim_$(VERSION)-1_$(DEB_ARCH).deb
 
 deb: all
 	rm -rf $(DEB_STAGE) && mkdir -p $(DISTDIR)
 	$(MAKE) --no-print-directory install DESTDIR='$(abspath $(DEB_STAGE))' PREFIX=/usr \
-	    LIBDIR=/usr/lib/$(DEB_TRIPLET)/shmshim
+	    LIBDIR=/usr/lib/$(TRIPLET)/shmshim
 	packaging/debian/mkdeb $(DEB_STAGE) $(VERSION) $(DEB_ARCH) \
 	    "$$($(CC) -print-prog-name=strip)" $(DEB)
 

@@ -46,6 +46,17 @@ check "... installs that build's library and shmclean" \
 check "... and its launcher finds the library installed beside it" \
 	test "$("$scratch/stage/usr/bin/shmshim" --print-lib)" = "$(cd "$scratch/stage/usr/lib" && pwd -P)/libshmshim.so"
 
+# A package's name promises glibc and a machine: make refuses the others.
+musl_cc=${MUSL_CC:-musl-gcc}
+command -v "$musl_cc" >/dev/null 2>&1 || skip 3 "$musl_cc is not installed (Debian: musl-tools)"
+command -v "$musl_cc" >/dev/null 2>&1 && for target in deb wheel lambda-layer; do
+	make -n "$target" CC="$musl_cc" BUILDDIR="$scratch/musl" DISTDIR="$scratch/d" \
+		>/dev/null 2>"$scratch/err"
+	status=$?
+	check "make $target with a musl compiler refuses: packages hold glibc builds" \
+		sh -c "test $status -ne 0 && grep -q 'packages hold glibc builds' '$scratch/err'"
+done
+
 # One version, set in VERSION: the programs and the installed man pages say it.
 version=$(cat VERSION)
 check "shmclean --version says $version" sh -c "'$build/shmclean' --version | grep -qx 'shmclean (shmshim) $version'"
