@@ -14,8 +14,8 @@ SAN      = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-fram
 BUILDDIR ?= build
 B = $(BUILDDIR)
 export BUILDDIR
-SHIM_SRC = shim/api.c shim/config.c shim/debug.c shim/errname.c shim/lock.c shim/md5.c shim/name.c shim/notice.c shim/object.c \
-           shim/path.c shim/place.c shim/sem.c shim/semreg.c shim/shm.c
+SHIM_SRC = shim/api.c shim/config.c shim/debug.c shim/devshm.c shim/errname.c shim/lock.c shim/md5.c shim/name.c \
+           shim/next.c shim/notice.c shim/object.c shim/path.c shim/place.c shim/sem.c shim/semreg.c shim/shm.c
 SHIM_HDR = $(wildcard shim/*.h)
 SHIM_OBJ = $(SHIM_SRC:shim/%.c=$(B)/obj/%.o)
 SAN_OBJ  = $(SHIM_SRC:shim/%.c=$(B)/san/%.o)
@@ -36,7 +36,8 @@ TOOL_SRC = tools/clean.c tools/inventory.c tools/nosync.c tools/oldstart.c tools
            tools/shmclean.c tools/users.c
 # shmclean is built from the shim's own sources (not its public API), so the
 # name rules, the layout and the lock protocol exist once.
-TOOL_SHIM_OBJ = $(filter-out $(B)/obj/api.o $(B)/obj/notice.o $(B)/obj/shm.o $(B)/obj/sem.o $(B)/obj/semreg.o,$(SHIM_OBJ))
+TOOL_SHIM_OBJ = $(filter-out $(B)/obj/api.o $(B)/obj/devshm.o $(B)/obj/next.o $(B)/obj/notice.o $(B)/obj/shm.o \
+	$(B)/obj/sem.o $(B)/obj/semreg.o,$(SHIM_OBJ))
 
 # Where make lambda-layer, wheel, deb and dist put what they make.
 DISTDIR ?= dist
@@ -72,10 +73,11 @@ $(B)/obj/%.o: shim/%.c $(SHIM_HDR) | $(B)/obj
 $(B)/san/%.o: shim/%.c $(SHIM_HDR) | $(B)/san
 	$(CC) $(SHIM_CFLAGS) $(SAN) -O1 -c $< -o $@
 
-# Against glibc the library also names libpthread, where glibc before 2.34
-# keeps the old versions of sem_init and pthread_once (shim/oldsym.h).
+# Against glibc the library also names libpthread and libdl, where glibc
+# before 2.34 keeps the old versions of sem_init, pthread_once and dlsym
+# (shim/oldsym.h).
 GLIBC := $(findstring __GLIBC__,$(CC_MACROS))
-PTHREAD_NEEDED = -Wl,--no-as-needed -l:libpthread.so.0 -Wl,--as-needed
+PTHREAD_NEEDED = -Wl,--no-as-needed -l:libpthread.so.0 -l:libdl.so.2 -Wl,--as-needed
 SHIM_LIBS = $(if $(GLIBC),$(PTHREAD_NEEDED))
 
 $(B)/libshmshim.so: $(SHIM_OBJ)

@@ -5,6 +5,7 @@
  *   shmbench open   N        shm_open(O_RDWR) + close of an existing object
  *   shmbench cycle  N        shm_open(O_CREAT|O_EXCL) + close + shm_unlink
  *   shmbench floor  DIR N    open(O_RDWR) + close of a file in DIR
+ *   shmbench stat   DIR N    stat of a file in DIR
  *   shmbench contend P MS    P processes opening and closing one name for MS
  *   shmbench data   MB       first touch and rewrite of an MB object via mmap
  *   shmbench hold   NAME     create NAME, keep it open until stdin closes
@@ -32,6 +33,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -113,6 +115,28 @@ static void bench_floor(const char *dir, long n)
 			die("open");
 		close(fd);
 	}
+	t = now_ns() - t;
+	unlink(path);
+	printf("{\"ns_per_op\": %.1f}\n", t / (double)n);
+}
+
+/* stat of a file in dir, n times: a call the shim does not stand in for. */
+static void bench_stat(const char *dir, long n)
+{
+	char path[4096];
+	struct stat st;
+	double t;
+	int fd;
+
+	snprintf(path, sizeof path, "%s/shmbench-stat.%d", dir, (int)getpid());
+	fd = open(path, O_RDWR | O_CREAT, 0600);
+	if (fd < 0)
+		die("open");
+	close(fd);
+	t = now_ns();
+	for (long i = 0; i < n; i++)
+		if (stat(path, &st) < 0)
+			die("stat");
 	t = now_ns() - t;
 	unlink(path);
 	printf("{\"ns_per_op\": %.1f}\n", t / (double)n);
@@ -355,6 +379,8 @@ int main(int argc, char **argv)
 		bench_cycle(atol(argv[2]));
 	else if (argc == 4 && strcmp(argv[1], "floor") == 0)
 		bench_floor(argv[2], atol(argv[3]));
+	else if (argc == 4 && strcmp(argv[1], "stat") == 0)
+		bench_stat(argv[2], atol(argv[3]));
 	else if (argc == 4 && strcmp(argv[1], "contend") == 0)
 		bench_contend(atoi(argv[2]), atof(argv[3]));
 	else if (argc == 3 && strcmp(argv[1], "data") == 0)

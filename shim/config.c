@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "oldsym.h"
+#include "sysfile.h"
 
 OLDSYM(pthread_once); /* GLIBC_2.34 by default: see oldsym.h */
 
@@ -91,7 +92,7 @@ void config_parse(struct config *c, const char *dir, const char *names,
 static int read_protected_regular(void)
 {
 	char buf[16];
-	int fd = open("/proc/sys/fs/protected_regular", O_RDONLY | O_CLOEXEC);
+	int fd = sys_open("/proc/sys/fs/protected_regular", O_RDONLY | O_CLOEXEC, 0);
 	ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
 
 	if (fd >= 0)
@@ -104,6 +105,7 @@ static int read_protected_regular(void)
 
 static void read_environment(void)
 {
+	const char *devshm;
 	int saved = errno;
 
 	config_parse(&settings, secure_getenv("SHMSHIM_DIR"),
@@ -111,6 +113,8 @@ static void read_environment(void)
 		     secure_getenv("SHMSHIM_LOCK_TIMEOUT_MS"),
 		     secure_getenv("SHMSHIM_DEBUG"));
 	settings.quiet = set(secure_getenv("SHMSHIM_QUIET"));
+	devshm = secure_getenv("SHMSHIM_DEVSHM");
+	settings.devshm = devshm == NULL || strcmp(devshm, "native") != 0;
 	settings.protected_regular = read_protected_regular();
 	errno = saved;
 }

@@ -23,6 +23,7 @@ struct config {
 	bool names_ignored;     /* SHMSHIM_NAMES set to something not understood */
 	bool timeout_ignored;   /* SHMSHIM_LOCK_TIMEOUT_MS likewise */
 	bool quiet;             /* SHMSHIM_QUIET: no notices */
+	bool devshm;            /* paths beneath /dev/shm are objects (SHMSHIM_DEVSHM not native) */
 	int protected_regular;  /* fs.protected_regular, read when the library loads */
 };
 

@@ -111,7 +111,7 @@ static int open_lock_file(int dir_fd, const char *leaf, bool *created)
 	bool create = true;
 
 	for (int tries = 0; tries < 64; tries++) {
-		int fd = openat(dir_fd, leaf, create ? flags | O_CREAT | O_EXCL : flags,
+		int fd = sys_openat(dir_fd, leaf, create ? flags | O_CREAT | O_EXCL : flags,
 				LOCK_MODE);
 
 		if (fd >= 0) {
@@ -172,7 +172,7 @@ void lock_release(int dir_fd, const char *leaf, struct lock *lk)
 {
 	int saved = errno;
 
-	(void)unlinkat(dir_fd, leaf, 0);
+	(void)sys_unlinkat(dir_fd, leaf, 0);
 	unlock_close(lk->fd);
 	lk->fd = -1;
 	errno = saved;

@@ -173,7 +173,7 @@ static int create_anonymous(const struct place *pl, mode_t mode,
 	int dir, fd;
 
 	place_data_dir_at(pl, &dir, &dir_name);
-	fd = openat(dir, dir_name, O_TMPFILE | O_RDWR | O_CLOEXEC, mode & 0777);
+	fd = sys_openat(dir, dir_name, O_TMPFILE | O_RDWR | O_CLOEXEC, mode & 0777);
 	if (fd < 0) {
 		/* Old kernels say EISDIR; file systems without it, EOPNOTSUPP. */
 		if (errno == EISDIR || errno == EOPNOTSUPP || errno == EINVAL)
@@ -211,7 +211,7 @@ static int remove_leftover(const struct place *pl, int dir, const char *tmp)
 		return errno == ENOENT ? 0 : -1;
 	if (!S_ISREG(st.st_mode) || st.st_uid != geteuid())
 		return refuse(pl->refusal, EACCES, why);
-	if (unlinkat(dir, tmp, 0) < 0 && errno != ENOENT)
+	if (sys_unlinkat(dir, tmp, 0) < 0 && errno != ENOENT)
 		return refuse(pl->refusal, EACCES, why);
 	return 0;
 }
@@ -233,22 +233,22 @@ static int create_named(struct place *pl, int oflag, mode_t mode,
 
 	place_temp(pl, &dir, &tmp);
 	for (int tries = 0; tries < 2; tries++) {
-		int fd = openat(dir, tmp, flags, mode & 0777), saved;
+		int fd = sys_openat(dir, tmp, flags, mode & 0777), saved;
 
 		if (fd < 0 && errno == EEXIST) {
 			if (remove_leftover(pl, dir, tmp) < 0)
 				return -1;
-			fd = openat(dir, tmp, flags, mode & 0777);
+			fd = sys_openat(dir, tmp, flags, mode & 0777);
 		}
 		if (fd < 0)
 			return -1;
 		if (write_all(fd, init->data, init->len) == 0 &&
 		    linkat(dir, tmp, pl->data_dir, pl->data_leaf, 0) == 0) {
-			(void)unlinkat(dir, tmp, 0);
+			(void)sys_unlinkat(dir, tmp, 0);
 			return fd;
 		}
 		saved = errno;
-		(void)unlinkat(dir, tmp, 0);
+		(void)sys_unlinkat(dir, tmp, 0);
 		close(fd);
 		errno = saved;
 		/* ENOENT: shmclean took the temporary file as stale; again. */
@@ -269,7 +269,7 @@ static int create_data(struct place *pl, int oflag, mode_t mode,
 		return create_named(pl, oflag, mode, init);
 	if (init)
 		return create_anonymous(pl, mode, init);
-	return openat(pl->data_dir, pl->data_leaf, create_flags(oflag), mode & 0777);
+	return sys_openat(pl->data_dir, pl->data_leaf, create_flags(oflag), mode & 0777);
 }
 
 #define IN_OTHERS_DIR "the object would be created in another user's directory"
@@ -330,7 +330,7 @@ static int open_data(const struct config *cf, struct place *pl, int oflag,
 	return refuse(pl->refusal, EAGAIN, WHY_CHANGING);
 }
 
-static int check_access(int oflag, struct refusal *why)
+int object_check_flags(int oflag, struct refusal *why)
 {
 	int acc = oflag & O_ACCMODE;
 
@@ -451,8 +451,6 @@ int object_open(const struct config *cf, enum obj_kind kind,
 	struct place pl;
 	int fd;
 
-	if (check_access(oflag, why) < 0)
-		return -1;
 	if (map_name(cf, kind, name, path, why) < 0)
 		return answer_instead(why, open_name_error(errno, oflag));
 	place_init(&pl, path);
@@ -486,7 +484,7 @@ static int unlink_under_lock_file(struct place *pl, long timeout_ms)
 		else if (st.st_nlink != 1)
 			refuse(pl->refusal, EINVAL, WHY_HARD_LINK);
 		else
-			r = unlinkat(pl->data_dir, pl->data_leaf, 0);
+			r = sys_unlinkat(pl->data_dir, pl->data_leaf, 0);
 	}
 	place_unlock(pl, &lk);
 	return r;
@@ -520,7 +518,7 @@ int object_unlink(const struct config *cf, enum obj_kind kind,
 		int fd = place_lock_object(&pl, &w, &st);
 
 		if (fd >= 0) {
-			r = unlinkat(pl.data_dir, pl.data_leaf, 0);
+			r = sys_unlinkat(pl.data_dir, pl.data_leaf, 0);
 			place_unlock_object(fd);
 			if (r == 0)
 				place_tidy(&pl);

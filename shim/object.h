@@ -18,6 +18,14 @@ struct object_init {
 };
 
 /*
+ * shm_open's rules for oflag: read-only or read-write, and no O_TRUNC
+ * with O_RDONLY. Returns 0, or -1 with errno EINVAL (and why). Checked by
+ * shm_open, not by object_open: a file opened as /dev/shm/NAME (devshm.c)
+ * is opened as open(2) would, write-only too.
+ */
+int object_check_flags(int oflag, struct refusal *why);
+
+/*
  * shm_open's semantics for an object of the given kind under cf's root:
  * returns a descriptor or -1 with errno. init, when not NULL, is the
  * content of a newly created object. *path, made with path_init,

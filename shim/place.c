@@ -136,7 +136,7 @@ static int make_dir(const struct place *pl, int parent, const char *name, int fl
 {
 	const char *root = *pl->path->root ? pl->path->root : "/";
 	char temp[TEMP_DIR_MAX + 1];
-	int root_fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int root_fd = sys_open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
 	int fd = -1, err = 0;
 
 	if (root_fd < 0)
@@ -145,17 +145,17 @@ static int make_dir(const struct place *pl, int parent, const char *name, int fl
 	for (int tries = 0; tries < RETRIES; tries++) {
 		if (mkdirat(root_fd, temp, 0700) < 0) {
 			err = errno;
-			if (err == EEXIST && unlinkat(root_fd, temp, AT_REMOVEDIR) == 0)
+			if (err == EEXIST && sys_unlinkat(root_fd, temp, AT_REMOVEDIR) == 0)
 				continue;
 			break; /* another user's, or not empty: the plain way */
 		}
-		fd = openat(root_fd, temp, flags);
+		fd = sys_openat(root_fd, temp, flags, 0);
 		if (fd >= 0 && fchmod(fd, DIR_MODE) == 0 &&
 		    syscall(SYS_renameat2, root_fd, temp, parent, name, RENAME_NOREPLACE) == 0)
 			break;
 		err = errno;
 		close_dir(&fd);
-		(void)unlinkat(root_fd, temp, AT_REMOVEDIR);
+		(void)sys_unlinkat(root_fd, temp, AT_REMOVEDIR);
 		if (err != ENOENT) /* ENOENT: another caller took the temporary one */
 			break;
 	}
@@ -173,7 +173,7 @@ static int make_dir(const struct place *pl, int parent, const char *name, int fl
 	 */
 	if (mkdirat(parent, name, DIR_MODE) < 0)
 		return -1;
-	fd = openat(parent, name, flags);
+	fd = sys_openat(parent, name, flags, 0);
 	if (fd >= 0 && fchmod(fd, DIR_MODE) < 0)
 		close_dir(&fd);
 	return fd;
@@ -198,7 +198,7 @@ static int open_subdir(struct place *pl, int parent, const char *name, bool crea
 	create = create && place_trusted(pl);
 	for (int tries = 0; tries < RETRIES; tries++) {
 		struct stat st;
-		int fd = openat(parent, name, flags);
+		int fd = sys_openat(parent, name, flags, 0);
 
 		if (fd < 0 && errno == ENOENT && create) {
 			fd = make_dir(pl, parent, name, flags);
@@ -291,7 +291,7 @@ int place_reopen_data_dir(struct place *pl)
 int place_open_existing(const struct place *pl, int flags, struct waiter *w)
 {
 	for (;;) {
-		int fd = openat(pl->data_dir, pl->data_leaf, flags | O_NONBLOCK);
+		int fd = sys_openat(pl->data_dir, pl->data_leaf, flags | O_NONBLOCK, 0);
 
 		if (fd >= 0 || errno != EWOULDBLOCK)
 			return fd;
@@ -434,11 +434,11 @@ int place_unlink_unlocked(const struct place *pl)
 		return refuse(pl->refusal, EINVAL, WHY_NOT_REGULAR);
 	if (st.st_nlink != 1)
 		return refuse(pl->refusal, EINVAL, WHY_HARD_LINK);
-	if (unlinkat(AT_FDCWD, p->data, 0) < 0)
+	if (sys_unlinkat(AT_FDCWD, p->data, 0) < 0)
 		return -1;
 	if (p->hashed) {
-		(void)unlinkat(AT_FDCWD, p->data_parent, AT_REMOVEDIR);
-		(void)unlinkat(AT_FDCWD, p->hash_dir, AT_REMOVEDIR);
+		(void)sys_unlinkat(AT_FDCWD, p->data_parent, AT_REMOVEDIR);
+		(void)sys_unlinkat(AT_FDCWD, p->hash_dir, AT_REMOVEDIR);
 	}
 	return 0;
 }
@@ -449,8 +449,8 @@ void place_tidy(const struct place *pl)
 
 	/* Another user's directories are theirs to remove, even empty. */
 	if (pl->path->hashed && pl->hash_fd >= 0 && place_trusted(pl)) {
-		(void)unlinkat(pl->hash_fd, pl->path->data_sub, AT_REMOVEDIR);
-		(void)unlinkat(AT_FDCWD, pl->path->hash_dir, AT_REMOVEDIR);
+		(void)sys_unlinkat(pl->hash_fd, pl->path->data_sub, AT_REMOVEDIR);
+		(void)sys_unlinkat(AT_FDCWD, pl->path->hash_dir, AT_REMOVEDIR);
 	}
 	errno = saved;
 }
@@ -465,8 +465,8 @@ static void remove_lock_dirs(struct place *pl)
 	int saved = errno;
 
 	if (pl->path->hashed && pl->hash_fd >= 0 && place_trusted(pl)) {
-		(void)unlinkat(pl->hash_fd, pl->path->lock_sub, AT_REMOVEDIR);
-		(void)unlinkat(AT_FDCWD, pl->path->hash_dir, AT_REMOVEDIR);
+		(void)sys_unlinkat(pl->hash_fd, pl->path->lock_sub, AT_REMOVEDIR);
+		(void)sys_unlinkat(AT_FDCWD, pl->path->hash_dir, AT_REMOVEDIR);
 	}
 	errno = saved;
 }
@@ -510,7 +510,7 @@ void place_unlock(struct place *pl, struct lock *lk)
 	lock_release(pl->lock_dir, pl->lock_leaf, lk);
 	if (pl->path->hashed) {
 		if (pl->hash_fd >= 0 && place_trusted(pl))
-			(void)unlinkat(pl->hash_fd, pl->path->data_sub, AT_REMOVEDIR);
+			(void)sys_unlinkat(pl->hash_fd, pl->path->data_sub, AT_REMOVEDIR);
 		remove_lock_dirs(pl);
 	}
 	place_close(pl);

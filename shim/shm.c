@@ -17,7 +17,7 @@ EXPORT int shm_open(const char *name, int oflag, mode_t mode)
 	int state = api_cancel_off(), fd;
 
 	path_init(&path);
-	fd = api_root_usable(config_get(), &why) < 0
+	fd = api_root_usable(config_get(), &why) < 0 || object_check_flags(oflag, &why) < 0
 		? -1 : object_open(config_get(), KIND_SHM, name, oflag, mode, NULL, &path, &why);
 	api_explain(config_get(), "shm_open", KIND_SHM, name, fd < 0);
 	api_trace("shm_open", name, oflag, mode, &path, &why, fd);

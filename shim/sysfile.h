@@ -36,6 +36,28 @@ static inline int sys_fstatat(int dir, const char *path, struct stat *st, int fl
 	return (int)syscall(SYS_newfstatat, dir, path, st, flags);
 }
 
+/*
+ * openat and unlinkat, straight from the kernel: the library interposes
+ * open, openat and unlink themselves on paths beneath /dev/shm (devshm.c),
+ * and its own calls must never come back into those. No path the shim
+ * opens is a terminal or needs the C library's cancellation point: the
+ * calls run with cancellation disabled (api.h).
+ */
+static inline int sys_openat(int dir, const char *path, int flags, mode_t mode)
+{
+	return (int)syscall(SYS_openat, dir, path, flags, mode);
+}
+
+static inline int sys_open(const char *path, int flags, mode_t mode)
+{
+	return sys_openat(AT_FDCWD, path, flags, mode);
+}
+
+static inline int sys_unlinkat(int dir, const char *path, int flags)
+{
+	return (int)syscall(SYS_unlinkat, dir, path, flags);
+}
+
 /* Closes fd without disturbing errno, which holds the real cause. */
 static inline void close_keep_errno(int fd)
 {

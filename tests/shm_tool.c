@@ -16,6 +16,10 @@
  *   shm_tool recreate NAME       unlink NAME and create it anew; 20 ms later
  *                                say whether the new one is at its path
  *   shm_tool unlink NAME         remove it (shm_unlink)
+ *   shm_tool devshm-write NAME TEXT   write TEXT to the file /dev/shm/NAME
+ *                                (open(2) and write(2), no shm_open)
+ *   shm_tool read NAME           print what the object NAME holds
+ *                                (shm_open and read)
  *
  * The holding commands print "ready" and wait until standard input closes.
  */
@@ -87,6 +91,32 @@ static int recreate(const char *name)
 	return 0;
 }
 
+/* Writes text to /dev/shm/NAME (name without its slash) as a file. */
+static int devshm_write(const char *name, const char *text)
+{
+	char path[4096];
+	int fd;
+
+	snprintf(path, sizeof path, "/dev/shm/%s", name);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text) || close(fd) < 0)
+		return fail("open and write /dev/shm");
+	return 0;
+}
+
+/* Prints what the object holds, read through shm_open. */
+static int read_object(const char *name)
+{
+	char buf[4096];
+	int fd = shm_open(name, O_RDONLY, 0);
+	ssize_t n;
+
+	if (fd < 0 || (n = read(fd, buf, sizeof buf)) < 0)
+		return fail("shm_open and read");
+	fwrite(buf, 1, (size_t)n, stdout);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *cmd = argc > 2 ? argv[1] : "", *name = argc > 2 ? argv[2] : "";
@@ -99,6 +129,10 @@ int main(int argc, char **argv)
 		return recreate(name);
 	if (strcmp(cmd, "unlink") == 0)
 		return shm_unlink(name) == 0 ? 0 : fail("shm_unlink");
+	if (strcmp(cmd, "devshm-write") == 0)
+		return devshm_write(name, argc > 3 ? argv[3] : "");
+	if (strcmp(cmd, "read") == 0)
+		return read_object(name);
 	if (strcmp(cmd, "sem") == 0) {
 		sem_t *sem = sem_open(name, O_CREAT, 0600, 1);
 

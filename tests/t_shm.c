@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/statvfs.h>
 #include <sys/socket.h>
 #include <sys/sysmacros.h>
 #include <sys/un.h>
@@ -425,6 +426,40 @@ static void test_debug(void)
 	root_is_empty("after the debug runs");
 }
 
+/*
+ * /dev/shm/NAME is the object /NAME (devshm.c): what open and write put
+ * there, shm_open reads; unlink removes it; write-only opens work; statvfs
+ * of /dev/shm is the root's file system.
+ */
+static void test_devshm(void)
+{
+	struct statvfs dev, root;
+	char buf[8] = "";
+	int fd = open("/dev/shm/devshm", O_RDWR | O_CREAT | O_EXCL, 0600);
+
+	ok(fd >= 0 && write(fd, "abc", 3) == 3 && close(fd) == 0 &&
+		   exists(in_root(p1, sizeof p1, ".SHMDdevshm")),
+	   "open and write of /dev/shm/devshm make <root>/.SHMDdevshm");
+	fd = shm_open("/devshm", O_RDONLY, 0);
+	ok(fd >= 0 && read(fd, buf, sizeof buf) == 3 && memcmp(buf, "abc", 3) == 0,
+	   "... which shm_open(\"/devshm\") reads");
+	if (fd >= 0)
+		close(fd);
+	ok(unlink("/dev/shm/devshm") == 0 && !exists(p1), "unlink of /dev/shm/devshm removes it");
+	fails_with(shm_open("/devshm", O_RDONLY, 0), ENOENT, "... and shm_open finds nothing");
+	fd = open("/dev/shm/devshm", O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	ok(fd >= 0 && (fcntl(fd, F_GETFD) & FD_CLOEXEC) == 0 && fcntl(fd, F_GETFL) >= 0 &&
+		   (fcntl(fd, F_GETFL) & O_ACCMODE) == O_WRONLY,
+	   "open(O_WRONLY) of /dev/shm/devshm works, and is not close-on-exec unless asked");
+	if (fd >= 0)
+		close(fd);
+	ok(shm_unlink("/devshm") == 0 && !exists(p1), "shm_unlink removes what open made");
+	ok(statvfs("/dev/shm", &dev) == 0 && statvfs(test_root(), &root) == 0 &&
+		   dev.f_fsid == root.f_fsid,
+	   "statvfs(\"/dev/shm\") describes the root's file system");
+	root_is_empty("after the /dev/shm paths");
+}
+
 int main(int argc, char **argv)
 {
 	self_path = argv[0];
@@ -441,6 +476,7 @@ int main(int argc, char **argv)
 	test_long_names();
 	test_unlink();
 	test_hostile();
+	test_devshm();
 	ok(run_self("glibc-names", "SHMSHIM_NAMES", "glibc", NULL) == 0,
 	   "SHMSHIM_NAMES=glibc: the glibc rules (see the sub-run above)");
 	root_is_empty("after the glibc-names run");
