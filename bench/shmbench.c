@@ -97,17 +97,25 @@ static void bench_cycle(long n)
 	printf("{\"ns_per_op\": %.1f}\n", t / (double)n);
 }
 
+/* Makes an empty file <dir>/shmbench-<what>.<pid> for a benchmark. */
+static void make_file(char *path, size_t size, const char *dir, const char *what)
+{
+	int fd;
+
+	snprintf(path, size, "%s/shmbench-%s.%d", dir, what, (int)getpid());
+	fd = open(path, O_RDWR | O_CREAT, 0600);
+	if (fd < 0)
+		die("open");
+	close(fd);
+}
+
 static void bench_floor(const char *dir, long n)
 {
 	char path[4096];
 	int fd;
 	double t;
 
-	snprintf(path, sizeof path, "%s/shmbench-floor.%d", dir, (int)getpid());
-	fd = open(path, O_RDWR | O_CREAT, 0600);
-	if (fd < 0)
-		die("open");
-	close(fd);
+	make_file(path, sizeof path, dir, "floor");
 	t = now_ns();
 	for (long i = 0; i < n; i++) {
 		fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
@@ -126,13 +134,8 @@ static void bench_stat(const char *dir, long n)
 	char path[4096];
 	struct stat st;
 	double t;
-	int fd;
 
-	snprintf(path, sizeof path, "%s/shmbench-stat.%d", dir, (int)getpid());
-	fd = open(path, O_RDWR | O_CREAT, 0600);
-	if (fd < 0)
-		die("open");
-	close(fd);
+	make_file(path, sizeof path, dir, "stat");
 	t = now_ns();
 	for (long i = 0; i < n; i++)
 		if (stat(path, &st) < 0)

@@ -16,7 +16,8 @@ import zipfile
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from taplib import TOP, VERSION, MP_CODE, ok, skip, done, lambda_like, can_unshare, mp_worked  # noqa: E402,E501
 
-ENABLE = "import shmshim\nshmshim.enable()\nprint('enabled', shmshim.enabled())\n" + MP_CODE
+ENABLE = ("import os, shmshim\nshmshim.enable()\nprint('enabled', shmshim.enabled())\n"
+          "print('preload', os.environ['LD_PRELOAD'])\n" + MP_CODE)
 
 
 def elf_machine(data):
@@ -91,12 +92,16 @@ def main():
                            capture_output=True, text=True)
         ok(r.returncode == 0 and r.stdout.strip() == "shmclean (shmshim) " + VERSION,
            "the shmclean command says %s" % VERSION, r.stdout + r.stderr)
+        r = subprocess.run([py, "-m", "shmshim", "--version"], env=env, capture_output=True,
+                           text=True)
+        ok(r.returncode == 0 and r.stdout.strip() == "shmshim " + VERSION,
+           "python -m shmshim --version is the launcher's", r.stdout + r.stderr)
         r = subprocess.run([py, "-m", "shmshim"], env=env, capture_output=True, text=True)
         ok(r.returncode == 2 and "usage: python -m shmshim" in r.stderr,
            "python -m shmshim with nothing to run: usage, exit 2", r.stderr)
 
         if not can_unshare():
-            skip(5, "a namespace without /dev/shm needs root and unshare -m")
+            skip(7, "a namespace without /dev/shm needs root and unshare -m")
         else:
             root = os.path.join(work, "root")
             os.mkdir(root)
@@ -116,10 +121,14 @@ def main():
             ok(mp_worked(r), "under python -m shmshim SCRIPT it works", r.stdout + r.stderr)
             r = lambda_like([py, "-m", "shmshim", "--dir", root, "-c", MP_CODE], env)
             ok(mp_worked(r), "... and with -c CODE", r.stdout + r.stderr)
-            r = lambda_like([py, enabling], dict(env, SHMSHIM_DIR=root))
+            libm = subprocess.run(["cc", "-print-file-name=libm.so.6"], capture_output=True,
+                                  text=True).stdout.strip()
+            r = lambda_like([py, enabling], dict(env, SHMSHIM_DIR=root, LD_PRELOAD=libm))
             ok(mp_worked(r) and "enabled True" in r.stdout,
                "a program that calls shmshim.enable() first works, started plainly",
                r.stdout + r.stderr)
+            ok("preload %s %s" % (lib, libm) in r.stdout,
+               "... with the library first in LD_PRELOAD, and what was there kept", r.stdout)
             ok(os.listdir(root) == [], "... and they all leave nothing in the directory",
                os.listdir(root))
 
