@@ -34,6 +34,7 @@
 #include "config.h"
 #include "next.h"
 #include "object.h"
+#include "sysfile.h"
 
 #define DEV_SHM "/dev/shm"
 #define DEV_SHM_LEN (sizeof DEV_SHM - 1)
@@ -212,6 +213,84 @@ EXPORT int statfs(const char *path, struct statfs *buf)
 }
 
 /*
+ * The file that stands for path in a question about it (stat, access):
+ * the root for /dev/shm itself, the object's file for /dev/shm/NAME (its
+ * paths in *obj, which the caller releases), else NULL: the C library
+ * takes the call. *nofollow is AT_SYMLINK_NOFOLLOW for an object's file:
+ * a link planted there is described, not followed.
+ */
+static const char *standing_for(const char *path, struct obj_path *obj, int *nofollow)
+{
+	const struct config *cf = config_get();
+	char name[NAME_MAX + 2];
+	const char *rest = beneath(path);
+
+	path_init(obj);
+	*nofollow = 0;
+	if (rest == NULL || cf->root_error)
+		return NULL;
+	if (*rest == '\0' || strcmp(rest, ".") == 0)
+		return *cf->root ? cf->root : "/";
+	if (object_of(path, name) == NULL ||
+	    path_for_name(cf->root, cf->rules, cf->name_max, KIND_SHM, name, obj) != 0)
+		return NULL;
+	*nofollow = AT_SYMLINK_NOFOLLOW;
+	return obj->data;
+}
+
+/* fstatat of what stands for path (see standing_for), or -2: not ours. */
+static int stat_standing(const char *path, struct stat *buf, int flags)
+{
+	struct obj_path obj;
+	int nofollow, r = -2;
+	const char *file = standing_for(path, &obj, &nofollow);
+
+	if (file != NULL)
+		r = sys_fstatat(AT_FDCWD, file, buf, flags | nofollow);
+	path_release(&obj);
+	return r;
+}
+
+static void *next_stat, *next_lstat, *next_fstatat, *next_faccessat;
+
+EXPORT int stat(const char *path, struct stat *buf)
+{
+	int r = stat_standing(path, buf, 0);
+
+	return r != -2 ? r : PASS(next_stat, stat, path, buf);
+}
+
+EXPORT int lstat(const char *path, struct stat *buf)
+{
+	int r = stat_standing(path, buf, AT_SYMLINK_NOFOLLOW);
+
+	return r != -2 ? r : PASS(next_lstat, lstat, path, buf);
+}
+
+EXPORT int fstatat(int dir, const char *path, struct stat *buf, int flags)
+{
+	int r = stat_standing(path, buf, flags & AT_SYMLINK_NOFOLLOW);
+
+	return r != -2 ? r : PASS(next_fstatat, fstatat, dir, path, buf, flags);
+}
+
+EXPORT int faccessat(int dir, const char *path, int mode, int flags)
+{
+	struct obj_path obj;
+	int nofollow, r;
+	const char *file = standing_for(path, &obj, &nofollow);
+
+	r = PASS(next_faccessat, faccessat, file ? AT_FDCWD : dir, file ? file : path, mode, flags);
+	path_release(&obj);
+	return r;
+}
+
+EXPORT int access(const char *path, int mode)
+{
+	return faccessat(AT_FDCWD, path, mode, 0);
+}
+
+/*
  * glibc also has the _FORTIFY_SOURCE entry points, which no header
  * declares, and the names with 64, which programs built with large-file
  * support bind to. On the 64-bit platforms we support those are the same
@@ -248,6 +327,35 @@ EXPORT int openat64(int dir, const char *path, int flags, ...) __attribute__((al
 EXPORT int __open64_2(const char *path, int flags) __attribute__((alias("__open_2")));
 EXPORT int __openat64_2(int dir, const char *path, int flags) __attribute__((alias("__openat_2")));
 EXPORT int creat64(const char *path, mode_t mode) __attribute__((alias("creat")));
+
+static void *next_statx;
+
+EXPORT int stat64(const char *path, struct stat64 *buf)
+{
+	return stat(path, (struct stat *)buf);
+}
+
+EXPORT int lstat64(const char *path, struct stat64 *buf)
+{
+	return lstat(path, (struct stat *)buf);
+}
+
+EXPORT int fstatat64(int dir, const char *path, struct stat64 *buf, int flags)
+{
+	return fstatat(dir, path, (struct stat *)buf, flags);
+}
+
+EXPORT int statx(int dir, const char *path, int flags, unsigned mask, struct statx *buf)
+{
+	struct obj_path obj;
+	int nofollow, r;
+	const char *file = standing_for(path, &obj, &nofollow);
+
+	r = file != NULL ? (int)syscall(SYS_statx, AT_FDCWD, file, flags | nofollow, mask, buf)
+			 : PASS(next_statx, statx, dir, path, flags, mask, buf);
+	path_release(&obj);
+	return r;
+}
 
 EXPORT int statvfs64(const char *path, struct statvfs64 *buf)
 {

@@ -10,7 +10,9 @@ CPython's own test classes for them pass there. A C program that writes
 /dev/shm/x with open and write and one that reads shm_open("/x") see the
 same bytes, and shm_unlink removes what open made, on glibc, musl and
 aarch64. statvfs of /dev/shm
-describes the root's file system; paths that only look alike go to the C
+describes the root's file system, and the stat family and access of
+/dev/shm and /dev/shm/NAME the root and the object; paths that only look
+alike go to the C
 library untouched; a link planted at an object's file is not followed;
 SHMSHIM_DEVSHM=native turns it all off."""
 import os
@@ -95,6 +97,11 @@ def test_heap(root, script):
             ok(r.returncode == 0 and HEAP_OK in r.stdout,
                "... and work under the shim, Pool with a shared Array too", r.stdout + r.stderr[-1500:])
     ok(os.listdir(root) == [], "... leaving nothing in the root", os.listdir(root))
+    r = lambda_like(["stat", "-c", "%F", "/dev/shm"], base_env())
+    r2 = lambda_like(["stat", "-c", "%F", "/dev/shm"], shim_env(root))
+    ok(r.returncode != 0 and r2.returncode == 0 and r2.stdout.strip() == "directory",
+       "stat(1) (statx) finds no /dev/shm natively, and the root's directory under the shim",
+       r.stderr + r2.stdout + r2.stderr)
     r = lambda_like([PYTHON, script, "fork"], shim_env(root, SHMSHIM_DEVSHM="native"))
     ok(r.returncode != 0, "SHMSHIM_DEVSHM=native leaves /dev/shm to the C library: they fail again",
        r.stdout + r.stderr[-300:])
@@ -145,6 +152,20 @@ def test_equivalence(root):
     ok(r.returncode == 0 and r.stdout.split() == ["False", "3", "gone"] and
        os.listdir(root) == [],
        "Python's os.open and os.unlink of /dev/shm/y: the object, close-on-exec as asked",
+       r.stdout + r.stderr)
+    code = ("import os\n"
+            "fd = os.open('/dev/shm/s', os.O_RDWR | os.O_CREAT, 0o640)\n"
+            "os.write(fd, b'12345'); os.close(fd)\n"
+            "st = os.stat('/dev/shm/s')\n"
+            "print(st.st_size, oct(st.st_mode & 0o777), os.path.exists('/dev/shm/s'),\n"
+            "      os.path.exists('/dev/shm/none'), os.access('/dev/shm/s', os.R_OK),\n"
+            "      os.stat('/dev/shm').st_ino == os.stat(os.environ['SHMSHIM_DIR']).st_ino,\n"
+            "      os.access('/dev/shm', os.W_OK))\n"
+            "os.unlink('/dev/shm/s')\n")
+    r = subprocess.run([PYTHON, "-c", code], env=env, capture_output=True, text=True)
+    ok(r.returncode == 0 and r.stdout.split() == ["5", "0o640", "True", "False", "True", "True",
+                                                  "True"] and os.listdir(root) == [],
+       "stat, lstat and access of /dev/shm/s describe the object; of /dev/shm, the root",
        r.stdout + r.stderr)
     fs_root = os.statvfs(root)
     r = subprocess.run([PYTHON, "-c", "import os; s = os.statvfs('/dev/shm'); "
@@ -217,7 +238,7 @@ def main():
         test_platforms(root)
         test_untouched(root)
         if not can_unshare():
-            skip(12, "namespaces without /dev/shm need root and unshare -m")
+            skip(13, "namespaces without /dev/shm need root and unshare -m")
         else:
             script = os.path.join(work, "heap.py")
             with open(script, "w") as f:

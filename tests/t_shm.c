@@ -434,12 +434,17 @@ static void test_debug(void)
 static void test_devshm(void)
 {
 	struct statvfs dev, root;
+	struct stat st;
 	char buf[8] = "";
 	int fd = open("/dev/shm/devshm", O_RDWR | O_CREAT | O_EXCL, 0600);
 
 	ok(fd >= 0 && write(fd, "abc", 3) == 3 && close(fd) == 0 &&
 		   exists(in_root(p1, sizeof p1, ".SHMDdevshm")),
 	   "open and write of /dev/shm/devshm make <root>/.SHMDdevshm");
+	ok(stat("/dev/shm/devshm", &st) == 0 && st.st_size == 3 && S_ISREG(st.st_mode) &&
+		   access("/dev/shm/devshm", R_OK | W_OK) == 0 &&
+		   stat("/dev/shm", &st) == 0 && S_ISDIR(st.st_mode),
+	   "stat and access of /dev/shm/devshm describe it; stat of /dev/shm, the root");
 	fd = shm_open("/devshm", O_RDONLY, 0);
 	ok(fd >= 0 && read(fd, buf, sizeof buf) == 3 && memcmp(buf, "abc", 3) == 0,
 	   "... which shm_open(\"/devshm\") reads");

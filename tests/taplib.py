@@ -106,7 +106,7 @@ ln -s /proc/self/fd /dev/fd && ln -s fd/0 /dev/stdin && ln -s fd/1 /dev/stdout &
 ln -s fd/2 /dev/stderr &&
 umount -l "$save" && rmdir "$save" &&
 mount --bind /tmp /tmp && mount -o remount,bind,ro / &&
-test ! -e /dev/shm
+env -u LD_PRELOAD test ! -e /dev/shm
 '''
 
 
