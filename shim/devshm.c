@@ -243,8 +243,11 @@ static int stat_standing(const char *path, struct stat *buf, int flags)
 {
 	struct obj_path obj;
 	int nofollow, r = -2;
-	const char *file = standing_for(path, &obj, &nofollow);
+	const char *file;
 
+	if (beneath(path) == NULL)
+		return -2; /* the common case, first and cheap */
+	file = standing_for(path, &obj, &nofollow);
 	if (file != NULL)
 		r = sys_fstatat(AT_FDCWD, file, buf, flags | nofollow);
 	path_release(&obj);
@@ -278,8 +281,11 @@ EXPORT int faccessat(int dir, const char *path, int mode, int flags)
 {
 	struct obj_path obj;
 	int nofollow, r;
-	const char *file = standing_for(path, &obj, &nofollow);
+	const char *file;
 
+	if (beneath(path) == NULL)
+		return PASS(next_faccessat, faccessat, dir, path, mode, flags);
+	file = standing_for(path, &obj, &nofollow);
 	r = PASS(next_faccessat, faccessat, file ? AT_FDCWD : dir, file ? file : path, mode, flags);
 	path_release(&obj);
 	return r;
@@ -349,8 +355,11 @@ EXPORT int statx(int dir, const char *path, int flags, unsigned mask, struct sta
 {
 	struct obj_path obj;
 	int nofollow, r;
-	const char *file = standing_for(path, &obj, &nofollow);
+	const char *file;
 
+	if (beneath(path) == NULL)
+		return PASS(next_statx, statx, dir, path, flags, mask, buf);
+	file = standing_for(path, &obj, &nofollow);
 	r = file != NULL ? (int)syscall(SYS_statx, AT_FDCWD, file, flags | nofollow, mask, buf)
 			 : PASS(next_statx, statx, dir, path, flags, mask, buf);
 	path_release(&obj);
