@@ -61,8 +61,9 @@ static const char *beneath(const char *path)
 /*
  * The name of the object path stands for ("/NAME" in out), when path is
  * /dev/shm/NAME with one name, not "." or ".."; else NULL: the C library
- * takes the call. Trailing slashes are kept in NAME, so that the name
- * checks refuse them as open(2) would.
+ * takes the call, as it does for a deeper path or a trailing slash. A name
+ * longer than NAME_MAX is cut one byte past it, so that the name checks
+ * refuse it with ENAMETOOLONG.
  */
 static const char *object_of(const char *path, char out[NAME_MAX + 2])
 {

@@ -7,7 +7,8 @@
  * once per process, in one writev(2) (no stdio: safe after fork, and lines
  * from several processes do not interleave), and SHMSHIM_QUIET=1 silences
  * them all. The flags below are the library's only mutable state besides
- * the settings and the semaphore table: one bit per notice, set once.
+ * the settings, the semaphore table and the C library's functions found by
+ * next.c: one bit per notice, set once.
  */
 #define _GNU_SOURCE
 #include "notice.h"
