@@ -19,36 +19,26 @@ import tempfile
 import zipfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from taplib import TOP, VERSION, ok, skip, done, lambda_like, can_unshare, platform  # noqa: E402
+from taplib import TOP, VERSION, MP_CODE, ok, skip, done, lambda_like, can_unshare, platform  # noqa: E402
 
-HANDLER = r'''
-import multiprocessing as mp, os
-from multiprocessing import shared_memory
-
-def square(x):
-    return x * x
-
-def bump(lock, q, name):
-    s = shared_memory.SharedMemory(name=name)
-    with lock:
-        s.buf[0] += 1
-    s.close()
-    q.put("done")
+# MP_CODE's functions, called as a Lambda handler, which also reports
+# where the objects were and what the wrapper set.
+HANDLER = MP_CODE + r'''
+import os
 
 def handler(event, context):
-    pool = mp.Pool(2)
-    total = sum(pool.map(square, range(event["n"])))
-    pool.close(); pool.join()
+    with mp.Pool(2) as pool:
+        total = sum(pool.map(triple, range(event["n"])))
     lock, q = mp.Lock(), mp.Queue()
     s = shared_memory.SharedMemory(name="lambda-block", create=True, size=4096)
     in_tmp = os.path.exists("/tmp/.SHMDlambda-block")
-    kids = [mp.Process(target=bump, args=(lock, q, "lambda-block")) for _ in range(3)]
+    kids = [mp.Process(target=child, args=(lock, q, "lambda-block")) for _ in range(3)]
     for k in kids: k.start()
     got = [q.get(timeout=60) for _ in kids]
     for k in kids: k.join(60)
     bumped = s.buf[0]
     s.close(); s.unlink()
-    return {"total": total, "bumped": bumped, "done": got.count("done"), "in_tmp": in_tmp,
+    return {"total": total, "bumped": bumped, "done": got.count("hi"), "in_tmp": in_tmp,
             "preload": os.environ.get("LD_PRELOAD"), "dir": os.environ.get("SHMSHIM_DIR")}
 '''
 
@@ -96,7 +86,7 @@ def test_x86_64(zip_path, task):
         got = json.loads(r.stdout.strip().splitlines()[-1])
     except (ValueError, IndexError):
         got = {}
-    ok(r.returncode == 0 and got.get("total") == 328350 and got.get("bumped") == 3 and
+    ok(r.returncode == 0 and got.get("total") == 3 * 4950 and got.get("bumped") == 3 and
        got.get("done") == 3, "through the wrapper, a handler's Pool, Queue, Lock and "
        "shared_memory work where there is no /dev/shm", r.stdout + r.stderr)
     ok(got.get("in_tmp") is True and got.get("dir") == "/tmp",

@@ -13,7 +13,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from taplib import ok, skip, done, platform  # noqa: E402
+from taplib import ok, skip, done, platform, end_started  # noqa: E402
 
 started = []
 
@@ -73,10 +73,7 @@ def main():
             else:
                 check_platform(name, setup, root)
     finally:
-        for p in started:
-            if p.poll() is None:
-                p.kill()
-                p.wait()
+        end_started(started)
         shutil.rmtree(root, ignore_errors=True)
     return done()
 

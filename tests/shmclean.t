@@ -19,7 +19,7 @@ import time
 
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from taplib import BUILD, ok, skip, skip_all, done, public_copies  # noqa: E402
+from taplib import BUILD, ok, skip, skip_all, done, public_copies, end_started  # noqa: E402
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LIB = os.path.join(BUILD, "libshmshim.so")
@@ -1097,10 +1097,7 @@ def main():
                      test_open_under_lease, test_lock_unlinked, test_replaced_after_scan):
             test(root)
     finally:
-        for p in started:
-            if p.poll() is None:
-                p.kill()
-                p.wait()
+        end_started(started)
         shutil.rmtree(root, ignore_errors=True)
     return done()
 

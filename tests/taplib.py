@@ -164,3 +164,12 @@ def mp_worked(r):
     """Whether a run of MP_CODE (a CompletedProcess) did all it should."""
     return r.returncode == 0 and all(w in r.stdout for w in
                                      ("pool 135", "got ['hi', 'hi']", "shared 2"))
+
+
+def end_started(procs):
+    """Ends the processes of procs (Popen objects a test started) that are
+    still running, by PID, and reaps them."""
+    for p in procs:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
