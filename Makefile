@@ -14,7 +14,7 @@ SAN      = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-fram
 BUILDDIR ?= build
 B = $(BUILDDIR)
 export BUILDDIR
-SHIM_SRC = shim/api.c shim/config.c shim/debug.c shim/devshm.c shim/errname.c shim/lock.c shim/md5.c shim/name.c \
+SHIM_SRC = shim/api.c shim/config.c shim/debug.c shim/devdir.c shim/devpath.c shim/devshm.c shim/errname.c shim/lock.c shim/md5.c shim/name.c \
            shim/next.c shim/notice.c shim/object.c shim/path.c shim/place.c shim/sem.c shim/semreg.c shim/shm.c
 SHIM_HDR = $(wildcard shim/*.h)
 SHIM_OBJ = $(SHIM_SRC:shim/%.c=$(B)/obj/%.o)
@@ -36,7 +36,7 @@ TOOL_SRC = tools/clean.c tools/inventory.c tools/nosync.c tools/oldstart.c tools
            tools/shmclean.c tools/users.c
 # shmclean is built from the shim's own sources (not its public API), so the
 # name rules, the layout and the lock protocol exist once.
-TOOL_SHIM_OBJ = $(filter-out $(B)/obj/api.o $(B)/obj/devshm.o $(B)/obj/next.o $(B)/obj/notice.o $(B)/obj/shm.o \
+TOOL_SHIM_OBJ = $(filter-out $(B)/obj/api.o $(B)/obj/devdir.o $(B)/obj/devpath.o $(B)/obj/devshm.o $(B)/obj/next.o $(B)/obj/notice.o $(B)/obj/shm.o \
 	$(B)/obj/sem.o $(B)/obj/semreg.o,$(SHIM_OBJ))
 
 # Where make lambda-layer, wheel, deb and dist put what they make.

@@ -24,6 +24,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -32,55 +33,11 @@
 
 #include "api.h"
 #include "config.h"
+#include "devpath.h"
+#include "devshm.h"
 #include "next.h"
 #include "object.h"
 #include "sysfile.h"
-
-#define DEV_SHM "/dev/shm"
-#define DEV_SHM_LEN (sizeof DEV_SHM - 1)
-
-/*
- * What follows "/dev/shm" in path, an absolute path naming /dev/shm or
- * something in it: "" for /dev/shm itself, else the rest without its
- * leading slashes. NULL for any other path, and when SHMSHIM_DEVSHM is
- * native. Cheap for the paths it does not take: most differ at once.
- */
-static const char *beneath(const char *path)
-{
-	if (path == NULL || path[0] != '/' || path[1] != 'd' ||
-	    strncmp(path, DEV_SHM, DEV_SHM_LEN) != 0 ||
-	    (path[DEV_SHM_LEN] != '/' && path[DEV_SHM_LEN] != '\0') ||
-	    !config_get()->devshm)
-		return NULL;
-	path += DEV_SHM_LEN;
-	while (*path == '/')
-		path++;
-	return path;
-}
-
-/*
- * The name of the object path stands for ("/NAME" in out), when path is
- * /dev/shm/NAME with one name, not "." or ".."; else NULL: the C library
- * takes the call, as it does for a deeper path or a trailing slash. A name
- * longer than NAME_MAX is cut one byte past it, so that the name checks
- * refuse it with ENAMETOOLONG.
- */
-static const char *object_of(const char *path, char out[NAME_MAX + 2])
-{
-	const char *name = beneath(path);
-	size_t len;
-
-	if (name == NULL || *name == '\0' || strcmp(name, ".") == 0 || strcmp(name, "..") == 0 ||
-	    strchr(name, '/') != NULL)
-		return NULL;
-	len = strlen(name);
-	if (len > NAME_MAX)
-		len = NAME_MAX + 1; /* too long: the name checks say so */
-	out[0] = '/';
-	memcpy(out + 1, name, len);
-	out[len + 1] = '\0';
-	return out;
-}
 
 /*
  * The mode argument of an open that creates, after flags. (clang-tidy 14
@@ -116,14 +73,19 @@ fail:
 	return -1;
 }
 
-/* open(path, flags, mode) of /dev/shm/NAME: the object "/NAME". */
+/*
+ * open(path, flags, mode) of /dev/shm/NAME: the object "/NAME". NOT_OURS
+ * when something other than a regular file is in the object's slot (a
+ * directory, say): that is opened as the C library would (open_slot).
+ */
 static int open_object(const char *call, const char *path, const char *name, int flags,
 		       mode_t mode)
 {
 	const struct config *cf = config_get();
 	struct obj_path obj;
 	struct refusal why = { NULL, 0 };
-	int state = api_cancel_off(), fd;
+	struct stat st;
+	int state = api_cancel_off(), fd, saved;
 
 	path_init(&obj);
 	fd = api_root_usable(cf, &why) < 0
@@ -131,10 +93,50 @@ static int open_object(const char *call, const char *path, const char *name, int
 				   mode, NULL, &obj, &why);
 	if (fd >= 0)
 		fd = open_flags(fd, flags);
-	api_trace(call, path, flags, mode, &obj, &why, fd);
+	saved = errno;
+	if (fd < 0 && saved == EINVAL && *obj.data != '\0' &&
+	    sys_fstatat(AT_FDCWD, obj.data, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    !S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode)) {
+		fd = NOT_OURS; /* a directory, a socket: a link stays refused */
+	} else {
+		errno = saved;
+		api_trace(call, path, flags, mode, &obj, &why, fd);
+	}
 	path_release(&obj);
 	api_cancel_restore(state);
 	return fd;
+}
+
+/*
+ * open of anything else beneath /dev/shm, in its place under the root
+ * (devpath.h): the slot itself is never followed as a link.
+ */
+static int open_slot(const char *path, int flags, mode_t mode)
+{
+	struct devpath dp;
+	int fd = devpath_find(path, &dp);
+
+	if (fd == 1)
+		fd = sys_openat(dp.dir, dp.at, flags | (dp.dir == AT_FDCWD ? O_NOFOLLOW : 0), mode);
+	else if (fd == 0)
+		fd = NOT_OURS;
+	devpath_release(&dp);
+	return fd;
+}
+
+int devshm_open(const char *call, const char *path, int flags, mode_t mode)
+{
+	char name[NAME_MAX + 2];
+	int fd;
+
+	if (devpath_rest(path) == NULL)
+		return NOT_OURS;
+	if (!(flags & (O_DIRECTORY | O_PATH)) && devpath_object(path, name) != NULL) {
+		fd = open_object(call, path, name, flags, mode);
+		if (fd != NOT_OURS)
+			return fd;
+	}
+	return open_slot(path, flags, mode);
 }
 
 static void *next_open, *next_openat, *next_creat;
@@ -146,51 +148,85 @@ static void *next_unlink, *next_unlinkat, *next_statvfs, *next_statfs;
 
 EXPORT int open(const char *path, int flags, ...)
 {
-	char name[NAME_MAX + 2];
 	mode_t mode;
+	int fd;
 
 	OPEN_MODE(flags, mode); /* NOLINT(clang-analyzer-valist.Uninitialized) */
-	if (object_of(path, name) == NULL)
-		return PASS(next_open, open, path, flags, mode);
-	return open_object("open", path, name, flags, mode);
+	fd = devshm_open("open", path, flags, mode);
+	return fd != NOT_OURS ? fd : PASS(next_open, open, path, flags, mode);
 }
 
 EXPORT int openat(int dir, const char *path, int flags, ...)
 {
-	char name[NAME_MAX + 2];
 	mode_t mode;
+	int fd;
 
 	OPEN_MODE(flags, mode); /* NOLINT(clang-analyzer-valist.Uninitialized) */
-	if (object_of(path, name) == NULL)
-		return PASS(next_openat, openat, dir, path, flags, mode);
-	return open_object("openat", path, name, flags, mode);
+	fd = devshm_open("openat", path, flags, mode);
+	return fd != NOT_OURS ? fd : PASS(next_openat, openat, dir, path, flags, mode);
 }
 
 EXPORT int creat(const char *path, mode_t mode)
 {
-	char name[NAME_MAX + 2];
+	int fd = devshm_open("creat", path, O_CREAT | O_WRONLY | O_TRUNC, mode);
 
-	if (object_of(path, name) == NULL)
-		return PASS(next_creat, creat, path, mode);
-	return open_object("creat", path, name, O_CREAT | O_WRONLY | O_TRUNC, mode);
+	return fd != NOT_OURS ? fd : PASS(next_creat, creat, path, mode);
+}
+
+/*
+ * unlinkat(path, flags) beneath /dev/shm, or NOT_OURS. /dev/shm/NAME is
+ * shm_unlink("/NAME") when a regular file (or nothing) is in its slot;
+ * whatever else is there (a socket, a directory), and anything deeper, is
+ * removed as the C library would.
+ */
+static int unlink_beneath(const char *call, const char *path, int flags)
+{
+	char name[NAME_MAX + 2];
+	struct devpath dp;
+	struct stat st;
+	int r;
+
+	if (devpath_rest(path) == NULL)
+		return NOT_OURS;
+	r = devpath_find(path, &dp);
+	if (r == 1 && devpath_object(path, name) != NULL && !(flags & AT_REMOVEDIR) &&
+	    (sys_fstatat(AT_FDCWD, dp.at, &st, AT_SYMLINK_NOFOLLOW) < 0 || S_ISREG(st.st_mode)))
+		r = api_unlink(call, KIND_SHM, name);
+	else if (r == 1)
+		r = sys_unlinkat(dp.dir, dp.at, flags);
+	else if (r == 0)
+		r = NOT_OURS;
+	else if (errno == ENAMETOOLONG && devpath_object(path, name) != NULL)
+		r = api_unlink(call, KIND_SHM, name); /* a long name: only an object */
+	devpath_release(&dp);
+	return r;
 }
 
 EXPORT int unlink(const char *path)
 {
-	char name[NAME_MAX + 2];
+	int r = unlink_beneath("unlink", path, 0);
 
-	if (object_of(path, name) == NULL)
-		return PASS(next_unlink, unlink, path);
-	return api_unlink("unlink", KIND_SHM, name);
+	return r != NOT_OURS ? r : PASS(next_unlink, unlink, path);
 }
 
 EXPORT int unlinkat(int dir, const char *path, int flags)
 {
-	char name[NAME_MAX + 2];
+	int r = unlink_beneath("unlinkat", path, flags);
 
-	if ((flags & AT_REMOVEDIR) || object_of(path, name) == NULL)
-		return PASS(next_unlinkat, unlinkat, dir, path, flags);
-	return api_unlink("unlinkat", KIND_SHM, name);
+	return r != NOT_OURS ? r : PASS(next_unlinkat, unlinkat, dir, path, flags);
+}
+
+/* remove(3): unlink, or rmdir for a directory (the C library's remove
+ * calls neither through the names we interpose). */
+static void *next_remove;
+
+EXPORT int remove(const char *path)
+{
+	int r = unlink_beneath("remove", path, 0);
+
+	if (r < 0 && r != NOT_OURS && errno == EISDIR)
+		r = unlink_beneath("remove", path, AT_REMOVEDIR);
+	return r != NOT_OURS ? r : PASS(next_remove, remove, path);
 }
 
 /* The root, for the questions about /dev/shm's file system. */
@@ -198,7 +234,7 @@ static const char *root_for(const char *path)
 {
 	const struct config *cf = config_get();
 
-	if (beneath(path) == NULL || cf->root_error)
+	if (devpath_rest(path) == NULL || cf->root_error)
 		return path;
 	return *cf->root ? cf->root : "/";
 }
@@ -214,44 +250,49 @@ EXPORT int statfs(const char *path, struct statfs *buf)
 }
 
 /*
- * The file that stands for path in a question about it (stat, access):
- * the root for /dev/shm itself, the object's file for /dev/shm/NAME (its
- * paths in *obj, which the caller releases), else NULL: the C library
- * takes the call. *nofollow is AT_SYMLINK_NOFOLLOW for an object's file:
- * a link planted there is described, not followed.
+ * Where a question about path (stat, access) goes, as arguments for an
+ * *at call in dp: the root for /dev/shm itself, the object's file for
+ * /dev/shm/NAME (*nofollow then AT_SYMLINK_NOFOLLOW: a link planted there
+ * is described, not followed), the place under the root of anything
+ * deeper (devpath.h). Returns 1, 0 when the C library takes the call, or
+ * -1 with errno. devpath_release dp afterwards.
  */
-static const char *standing_for(const char *path, struct obj_path *obj, int *nofollow)
+static int question_for(const char *path, struct devpath *dp, int *nofollow)
 {
 	const struct config *cf = config_get();
-	char name[NAME_MAX + 2];
-	const char *rest = beneath(path);
+	const char *rest = devpath_rest(path);
 
-	path_init(obj);
+	dp->dir = AT_FDCWD;
+	path_init(&dp->obj);
 	*nofollow = 0;
 	if (rest == NULL || cf->root_error)
-		return NULL;
-	if (*rest == '\0' || strcmp(rest, ".") == 0)
-		return *cf->root ? cf->root : "/";
-	if (object_of(path, name) == NULL ||
-	    path_for_name(cf->root, cf->rules, cf->name_max, KIND_SHM, name, obj) != 0)
-		return NULL;
+		return 0;
+	if (*rest == '\0' || strcmp(rest, ".") == 0) {
+		dp->at = *cf->root ? cf->root : "/";
+		return 1;
+	}
+	if (devpath_object(path, dp->name) == NULL)
+		return devpath_find(path, dp);
+	if (path_for_name(cf->root, cf->rules, cf->name_max, KIND_SHM, dp->name, &dp->obj) != 0)
+		return 0;
+	dp->at = dp->obj.data;
 	*nofollow = AT_SYMLINK_NOFOLLOW;
-	return obj->data;
+	return 1;
 }
 
-/* fstatat of what stands for path (see standing_for), or -2: not ours. */
-static int stat_standing(const char *path, struct stat *buf, int flags)
+int devshm_stat(const char *path, struct stat *buf, int flags)
 {
-	struct obj_path obj;
-	int nofollow, r = -2;
-	const char *file;
+	struct devpath dp;
+	int nofollow, r;
 
-	if (beneath(path) == NULL)
-		return -2; /* the common case, first and cheap */
-	file = standing_for(path, &obj, &nofollow);
-	if (file != NULL)
-		r = sys_fstatat(AT_FDCWD, file, buf, flags | nofollow);
-	path_release(&obj);
+	if (devpath_rest(path) == NULL)
+		return NOT_OURS; /* the common case, first and cheap */
+	r = question_for(path, &dp, &nofollow);
+	if (r == 1)
+		r = sys_fstatat(dp.dir, dp.at, buf, flags | nofollow);
+	else if (r == 0)
+		r = NOT_OURS;
+	devpath_release(&dp);
 	return r;
 }
 
@@ -259,36 +300,38 @@ static void *next_stat, *next_lstat, *next_fstatat, *next_faccessat;
 
 EXPORT int stat(const char *path, struct stat *buf)
 {
-	int r = stat_standing(path, buf, 0);
+	int r = devshm_stat(path, buf, 0);
 
-	return r != -2 ? r : PASS(next_stat, stat, path, buf);
+	return r != NOT_OURS ? r : PASS(next_stat, stat, path, buf);
 }
 
 EXPORT int lstat(const char *path, struct stat *buf)
 {
-	int r = stat_standing(path, buf, AT_SYMLINK_NOFOLLOW);
+	int r = devshm_stat(path, buf, AT_SYMLINK_NOFOLLOW);
 
-	return r != -2 ? r : PASS(next_lstat, lstat, path, buf);
+	return r != NOT_OURS ? r : PASS(next_lstat, lstat, path, buf);
 }
 
 EXPORT int fstatat(int dir, const char *path, struct stat *buf, int flags)
 {
-	int r = stat_standing(path, buf, flags & AT_SYMLINK_NOFOLLOW);
+	int r = devshm_stat(path, buf, flags & AT_SYMLINK_NOFOLLOW);
 
-	return r != -2 ? r : PASS(next_fstatat, fstatat, dir, path, buf, flags);
+	return r != NOT_OURS ? r : PASS(next_fstatat, fstatat, dir, path, buf, flags);
 }
 
 EXPORT int faccessat(int dir, const char *path, int mode, int flags)
 {
-	struct obj_path obj;
+	struct devpath dp;
 	int nofollow, r;
-	const char *file;
 
-	if (beneath(path) == NULL)
+	if (devpath_rest(path) == NULL)
 		return PASS(next_faccessat, faccessat, dir, path, mode, flags);
-	file = standing_for(path, &obj, &nofollow);
-	r = PASS(next_faccessat, faccessat, file ? AT_FDCWD : dir, file ? file : path, mode, flags);
-	path_release(&obj);
+	r = question_for(path, &dp, &nofollow);
+	if (r == 1)
+		r = PASS(next_faccessat, faccessat, dp.dir, dp.at, mode, flags | nofollow);
+	else if (r == 0)
+		r = PASS(next_faccessat, faccessat, dir, path, mode, flags);
+	devpath_release(&dp);
 	return r;
 }
 
@@ -313,20 +356,16 @@ static void *next_open_2, *next_openat_2, *next_statvfs64, *next_statfs64;
 
 EXPORT int __open_2(const char *path, int flags)
 {
-	char name[NAME_MAX + 2];
+	int fd = devshm_open("open", path, flags, 0);
 
-	if (object_of(path, name) == NULL)
-		return PASS(next_open_2, __open_2, path, flags);
-	return open_object("open", path, name, flags, 0);
+	return fd != NOT_OURS ? fd : PASS(next_open_2, __open_2, path, flags);
 }
 
 EXPORT int __openat_2(int dir, const char *path, int flags)
 {
-	char name[NAME_MAX + 2];
+	int fd = devshm_open("openat", path, flags, 0);
 
-	if (object_of(path, name) == NULL)
-		return PASS(next_openat_2, __openat_2, dir, path, flags);
-	return open_object("openat", path, name, flags, 0);
+	return fd != NOT_OURS ? fd : PASS(next_openat_2, __openat_2, dir, path, flags);
 }
 
 EXPORT int open64(const char *path, int flags, ...) __attribute__((alias("open")));
@@ -354,16 +393,17 @@ EXPORT int fstatat64(int dir, const char *path, struct stat64 *buf, int flags)
 
 EXPORT int statx(int dir, const char *path, int flags, unsigned mask, struct statx *buf)
 {
-	struct obj_path obj;
+	struct devpath dp;
 	int nofollow, r;
-	const char *file;
 
-	if (beneath(path) == NULL)
+	if (devpath_rest(path) == NULL)
 		return PASS(next_statx, statx, dir, path, flags, mask, buf);
-	file = standing_for(path, &obj, &nofollow);
-	r = file != NULL ? (int)syscall(SYS_statx, AT_FDCWD, file, flags | nofollow, mask, buf)
-			 : PASS(next_statx, statx, dir, path, flags, mask, buf);
-	path_release(&obj);
+	r = question_for(path, &dp, &nofollow);
+	if (r == 1)
+		r = (int)syscall(SYS_statx, dp.dir, dp.at, flags | nofollow, mask, buf);
+	else if (r == 0)
+		r = PASS(next_statx, statx, dir, path, flags, mask, buf);
+	devpath_release(&dp);
 	return r;
 }
 

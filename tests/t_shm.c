@@ -4,6 +4,7 @@
  * debug trace. Runs in a fresh SHMSHIM_DIR (see tests/run).
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/mman.h>
@@ -465,6 +466,174 @@ static void test_devshm(void)
 	root_is_empty("after the /dev/shm paths");
 }
 
+/* Whether the directory at path lists exactly the names in want (NULL-ended). */
+static bool lists(const char *path, const char *const *want)
+{
+	DIR *d = opendir(path);
+	struct dirent *e;
+	int seen = 0, n = 0, i;
+
+	if (d == NULL)
+		return false;
+	for (i = 0; want[i] != NULL; i++)
+		n++;
+	while ((e = readdir(d)) != NULL) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		for (i = 0; want[i] != NULL && strcmp(want[i], e->d_name) != 0; i++)
+			;
+		seen += want[i] != NULL ? 1 : 100;
+	}
+	closedir(d);
+	return seen == n;
+}
+
+/* A Unix socket's address for path. */
+static socklen_t unix_addr(struct sockaddr_un *un, const char *path)
+{
+	memset(un, 0, sizeof *un);
+	un->sun_family = AF_UNIX;
+	snprintf(un->sun_path, sizeof un->sun_path, "%s", path);
+	return (socklen_t)sizeof *un;
+}
+
+#ifdef __GLIBC__
+/* glibc's old stat entry point, as a program built before glibc 2.33 calls it. */
+int __xstat(int ver, const char *path, struct stat *buf);
+#if defined(__x86_64__)
+#define XSTAT_VER 1
+#else
+#define XSTAT_VER 0
+#endif
+#endif
+
+/*
+ * Directories, files in them, sockets, renames, fopen and the mkstemp
+ * family beneath /dev/shm: all in the object's slot, <root>/.SHMDNAME.
+ */
+static void test_devshm_deep(void)
+{
+	static const char *const two[] = { "a", "b", NULL };
+	static const char *const one[] = { "b", NULL };
+	char buf[16] = "", tmpl[64];
+	struct sockaddr_un un;
+	socklen_t len;
+	struct stat st, st2;
+	int fd, srv, cli;
+	FILE *f;
+
+	ok(mkdir("/dev/shm/dir", 0700) == 0 && stat(in_root(p1, sizeof p1, ".SHMDdir"), &st) == 0 &&
+		   S_ISDIR(st.st_mode) && (st.st_mode & 07777) == 0700,
+	   "mkdir of /dev/shm/dir makes the directory <root>/.SHMDdir");
+	fails_with(mkdir("/dev/shm/dir", 0700), EEXIST, "... once");
+	fd = open("/dev/shm/dir/a", O_RDWR | O_CREAT | O_EXCL, 0600);
+	ok(fd >= 0 && write(fd, "deep", 4) == 4 && close(fd) == 0 &&
+		   exists(in_root(p2, sizeof p2, ".SHMDdir/a")),
+	   "open(O_CREAT) of /dev/shm/dir/a makes <root>/.SHMDdir/a");
+	ok(stat("/dev/shm/dir/a", &st) == 0 && st.st_size == 4 && access("/dev/shm/dir/a", W_OK) == 0 &&
+		   lstat("/dev/shm/dir", &st) == 0 && S_ISDIR(st.st_mode),
+	   "stat, lstat and access of the directory and the file in it");
+	f = fopen("/dev/shm/dir/a", "r");
+	ok(f != NULL && fread(buf, 1, sizeof buf, f) == 4 && memcmp(buf, "deep", 4) == 0,
+	   "fopen of /dev/shm/dir/a reads it");
+	if (f != NULL)
+		fclose(f);
+	ok(chmod("/dev/shm/dir/a", 0640) == 0 && chown("/dev/shm/dir/a", getuid(), getgid()) == 0 &&
+		   truncate("/dev/shm/dir/a", 2) == 0 && stat(p2, &st) == 0 &&
+		   (st.st_mode & 07777) == 0640 && st.st_size == 2,
+	   "chmod, chown and truncate of /dev/shm/dir/a change <root>/.SHMDdir/a");
+	ok(chmod("/dev/shm/dir", 0750) == 0 && stat(p1, &st) == 0 && (st.st_mode & 07777) == 0750,
+	   "chmod of /dev/shm/dir changes the directory");
+	ok(rename("/dev/shm/dir/a", "/dev/shm/dir/b") == 0 && lists("/dev/shm/dir", one),
+	   "rename within /dev/shm/dir, and opendir lists it");
+	fails_with(rename("/dev/shm/dir/b", p1), EXDEV, "rename out of /dev/shm is EXDEV");
+	fd = open("/dev/shm/dir/a", O_WRONLY | O_CREAT, 0600);
+	ok(fd >= 0 && close(fd) == 0 && lists("/dev/shm/dir", two), "opendir lists two files");
+	fails_with(rmdir("/dev/shm/dir"), ENOTEMPTY, "rmdir of a full directory is ENOTEMPTY");
+	fails_with(open("/dev/shm/dir", O_RDWR), EISDIR, "open(O_RDWR) of the directory is EISDIR");
+	fd = open("/dev/shm/dir", O_RDONLY | O_DIRECTORY);
+	ok(fd >= 0, "open(O_DIRECTORY) of /dev/shm/dir");
+	if (fd >= 0)
+		close(fd);
+	ok(unlink("/dev/shm/dir/a") == 0 && remove("/dev/shm/dir/b") == 0 && remove("/dev/shm/dir") == 0 &&
+		   !exists(p1),
+	   "unlink and remove of the files, then remove of the directory");
+
+	f = fopen("/dev/shm/fopened", "w");
+	ok(f != NULL && fputs("via fopen", f) >= 0 && fclose(f) == 0, "fopen(\"w\") of /dev/shm/fopened");
+	fd = shm_open("/fopened", O_RDONLY, 0);
+	ok(fd >= 0 && read(fd, buf, 9) == 9 && memcmp(buf, "via fopen", 9) == 0,
+	   "... is the object shm_open(\"/fopened\") reads");
+	if (fd >= 0)
+		close(fd);
+	ok(shm_unlink("/fopened") == 0, "... and removes");
+
+	snprintf(tmpl, sizeof tmpl, "/dev/shm/tmpXXXXXX");
+	fd = mkstemp(tmpl);
+	ok(fd >= 0 && strncmp(tmpl, "/dev/shm/tmp", 12) == 0 && strcmp(tmpl + 12, "XXXXXX") != 0 &&
+		   fstat(fd, &st) == 0 && (st.st_mode & 0777) == 0600 && stat(tmpl, &st) == 0,
+	   "mkstemp of /dev/shm/tmpXXXXXX makes a new file, mode 0600");
+	snprintf(p1, sizeof p1, "%s/.SHMD%s", test_root(), tmpl + 9);
+	ok(exists(p1) && unlink(tmpl) == 0 && !exists(p1), "... in the root, as an object; unlink removes it");
+	if (fd >= 0)
+		close(fd);
+	snprintf(tmpl, sizeof tmpl, "/dev/shm/tmpXXXXXX.s");
+	fd = mkostemps(tmpl, 2, O_CLOEXEC);
+	ok(fd >= 0 && strcmp(tmpl + 18, ".s") == 0 && (fcntl(fd, F_GETFD) & FD_CLOEXEC) &&
+		   unlink(tmpl) == 0,
+	   "mkostemps keeps the suffix and takes O_CLOEXEC");
+	if (fd >= 0)
+		close(fd);
+	snprintf(tmpl, sizeof tmpl, "/dev/shm/tmpXXXXX");
+	fails_with(mkstemp(tmpl), EINVAL, "mkstemp with five X is EINVAL");
+	snprintf(tmpl, sizeof tmpl, "/dev/shm/dXXXXXX");
+	ok(mkdtemp(tmpl) != NULL && stat(tmpl, &st) == 0 && S_ISDIR(st.st_mode) &&
+		   (st.st_mode & 0777) == 0700 && rmdir(tmpl) == 0,
+	   "mkdtemp makes a directory, mode 0700; rmdir removes it");
+
+	srv = socket(AF_UNIX, SOCK_STREAM, 0);
+	cli = socket(AF_UNIX, SOCK_STREAM, 0);
+	len = unix_addr(&un, "/dev/shm/sock");
+	ok(srv >= 0 && bind(srv, (struct sockaddr *)&un, len) == 0 && listen(srv, 1) == 0 &&
+		   stat(in_root(p1, sizeof p1, ".SHMDsock"), &st) == 0 && S_ISSOCK(st.st_mode),
+	   "bind of /dev/shm/sock makes the socket <root>/.SHMDsock");
+	ok(cli >= 0 && connect(cli, (struct sockaddr *)&un, len) == 0 && write(cli, "x", 1) == 1,
+	   "... and connect reaches it");
+	fd = open("/dev/shm/sock", O_RDWR);
+	ok(fd < 0 && errno == ENXIO, "open of the socket is ENXIO, as in /dev/shm");
+	ok(stat("/dev/shm/sock", &st) == 0 && S_ISSOCK(st.st_mode) && unlink("/dev/shm/sock") == 0 &&
+		   !exists(p1),
+	   "stat describes the socket, unlink removes it");
+	if (srv >= 0)
+		close(srv);
+	if (cli >= 0)
+		close(cli);
+
+	ok(symlink(test_root(), in_root(p1, sizeof p1, ".SHMDlink")) == 0, "a link planted as a slot");
+	fails_with(mkdir("/dev/shm/link/x", 0700), ENOTDIR, "mkdir through it is refused (ENOTDIR)");
+	fails_with(open("/dev/shm/link/y", O_RDWR | O_CREAT, 0600), ENOTDIR, "open through it is refused");
+	ok(!exists(in_root(p2, sizeof p2, "x")) && !exists(in_root(p2, sizeof p2, "y")),
+	   "... and nothing was made where it points");
+	ok(stat(test_root(), &st) == 0, "the root's mode, before");
+	fails_with(chmod("/dev/shm/link", 0777), ELOOP, "chmod of the link is refused (ELOOP)");
+	fails_with(chown("/dev/shm/link", 1, 1), ELOOP, "... chown too");
+	ok(stat(test_root(), &st2) == 0 && st2.st_mode == st.st_mode && st2.st_uid == st.st_uid,
+	   "... and where it points is unchanged");
+	fails_with(opendir("/dev/shm/link") == NULL ? -1 : 0, ENOTDIR,
+		   "opendir of the link is refused (ENOTDIR)");
+	ok(unlink(p1) == 0, "the link removed");
+#ifdef __GLIBC__
+	fd = open("/dev/shm/old", O_RDWR | O_CREAT, 0600);
+	ok(fd >= 0 && write(fd, "12345", 5) == 5 && __xstat(XSTAT_VER, "/dev/shm/old", &st) == 0 &&
+		   st.st_size == 5 && __xstat(XSTAT_VER, "/", &st) == 0 && S_ISDIR(st.st_mode),
+	   "__xstat, as programs built before glibc 2.33 call stat, of /dev/shm/old and of /");
+	if (fd >= 0)
+		close(fd);
+	ok(shm_unlink("/old") == 0, "... removed");
+#endif
+	root_is_empty("after the deeper /dev/shm paths");
+}
+
 int main(int argc, char **argv)
 {
 	self_path = argv[0];
@@ -482,6 +651,7 @@ int main(int argc, char **argv)
 	test_unlink();
 	test_hostile();
 	test_devshm();
+	test_devshm_deep();
 	ok(run_self("glibc-names", "SHMSHIM_NAMES", "glibc", NULL) == 0,
 	   "SHMSHIM_NAMES=glibc: the glibc rules (see the sub-run above)");
 	root_is_empty("after the glibc-names run");
