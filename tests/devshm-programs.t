@@ -14,6 +14,8 @@
   natively: the registry alone.
 - Python: directories, files in them, listing, rename, tempfile, rmtree
   and a Unix-socket Listener beneath /dev/shm where it is missing.
+- shmclean lists such directories and sockets (in use, with their users,
+  or not), removes those nobody uses, whole, and keeps the rest.
 - As another user (nobody) in a shared sticky root: a link planted in a
   directory's place is not followed by the victim's program, and the
   victim's directory and files cannot be read, changed or removed."""
@@ -224,6 +226,63 @@ def test_tree(root, work):
     ok(os.listdir(root) == [], "... leaving nothing in the root", os.listdir(root))
 
 
+# Makes, under the shim, a tree held open and a socket listening (until
+# told to stop on stdin), and a tree and a socket that nobody uses.
+HOLDER = r"""
+import os, socket, sys
+os.makedirs("/dev/shm/kept/sub")
+held = open("/dev/shm/kept/sub/f", "w")
+os.makedirs("/dev/shm/gone/a/b")
+for p in ("/dev/shm/gone/x", "/dev/shm/gone/a/b/y"):
+    open(p, "w").close()
+live = socket.socket(socket.AF_UNIX)
+live.bind("/dev/shm/live")
+live.listen(1)
+dead = socket.socket(socket.AF_UNIX)
+dead.bind("/dev/shm/dead")
+dead.close()
+print("ready", flush=True)
+sys.stdin.readline()
+"""
+
+
+def shmclean(root, *args):
+    return subprocess.run([os.path.join(BUILD, "shmclean"), "-d", root] + list(args),
+                          env=base_env(), capture_output=True, text=True)
+
+
+def test_shmclean(root):
+    holder = subprocess.Popen([PYTHON, "-c", HOLDER], env=shim_env(root), stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        ok(holder.stdout.readline().strip() == "ready", "a program makes trees and sockets")
+        os.symlink("/", os.path.join(root, ".SHMDplanted"))
+        r = shmclean(root, "-l")
+        rows = {line.split()[5]: line.split()[:2] for line in r.stdout.splitlines()[1:]}
+        want = {"/kept": ["in-use", "shm-dir"], "/gone": ["orphan", "shm-dir"],
+                "/live": ["in-use", "shm-socket"], "/dead": ["orphan", "shm-socket"],
+                "/planted": ["foreign", "shm"]}
+        ok(r.returncode == 0 and all(rows.get(k) == v for k, v in want.items()) and
+           "%d(python3)" % holder.pid in r.stdout,
+           "shmclean -l lists the directories and sockets, in use (with the holder's PID) or not",
+           r.stdout + r.stderr)
+        r = shmclean(root, "--older-than", "0")
+        left = sorted(os.listdir(root))
+        ok(r.returncode == 0 and left == [".SHMDkept", ".SHMDlive", ".SHMDplanted"],
+           "shmclean removes the tree and the socket nobody uses, whole, and keeps the rest",
+           r.stdout + r.stderr + str(left))
+        ok(os.path.isfile(os.path.join(root, ".SHMDkept", "sub", "f")), "... the tree in use whole")
+        r = shmclean(root)
+        ok(sorted(os.listdir(root)) == left, "a plain run keeps them too")
+    finally:
+        holder.communicate("stop\n", timeout=60)
+    r = shmclean(root, "--older-than", "0")
+    left = sorted(os.listdir(root))
+    ok(left == [".SHMDplanted"] and os.path.isdir("/etc"),
+       "once the holder has ended, they go; the planted link stays (foreign)", r.stdout + str(left))
+    os.unlink(os.path.join(root, ".SHMDplanted"))
+
+
 # What the victim's program does in the shared root.
 VICTIM = r'''
 import errno, os, sys
@@ -312,6 +371,7 @@ def main():
         test_mpi(root, work)
         test_jack(root, work)
         test_tree(root, work)
+        test_shmclean(root)
         test_hostile(work)
     finally:
         shutil.rmtree(work, True)

@@ -19,6 +19,7 @@
 #define _GNU_SOURCE
 #include "clean.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -348,6 +349,95 @@ static int remove_dir(struct entry *e, const char *root)
 }
 
 /*
+ * Empties the directory fd (closed here): its files, and its directories
+ * after emptying them. Follows no link and enters no other file system
+ * (a mount point inside is EBUSY). Returns 0 or -1 with errno of the
+ * first failure; goes on past failures, so that as much as may go goes.
+ */
+static int empty_tree(int fd, dev_t dev, int depth)
+{
+	DIR *dir = fdopendir(fd);
+	struct dirent *d;
+	struct stat st;
+	int result = 0, err = 0, sub;
+
+	if (dir == NULL) {
+		close_keep_errno(fd);
+		return -1;
+	}
+	while ((d = readdir(dir)) != NULL) {
+		if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0)
+			continue;
+		if (stat_nosync(dirfd(dir), d->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue; /* gone meanwhile */
+		if (st.st_dev != dev) {
+			errno = EBUSY;
+		} else if (!S_ISDIR(st.st_mode)) {
+			if (unlinkat(dirfd(dir), d->d_name, 0) == 0)
+				continue;
+		} else if (depth >= TREE_DEPTH) {
+			errno = ELOOP;
+		} else {
+			sub = openat(dirfd(dir), d->d_name,
+				     O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+			if (sub >= 0 && empty_tree(sub, dev, depth + 1) == 0 &&
+			    unlinkat(dirfd(dir), d->d_name, AT_REMOVEDIR) == 0)
+				continue;
+		}
+		if (result == 0)
+			err = errno;
+		result = -1;
+	}
+	closedir(dir);
+	errno = err;
+	return result;
+}
+
+/*
+ * A directory or socket a program made as /dev/shm/NAME, that nobody
+ * uses: what is in it, then it, if it is still what the scan saw.
+ */
+static int remove_tree(struct entry *e, const char *root)
+{
+	struct stat st;
+	int fd = -1, r;
+
+	if (S_ISDIR(e->st.st_mode)) {
+		fd = open_beneath(root, e->path, O_RDONLY | O_DIRECTORY | O_NONBLOCK);
+		r = fd < 0 || sys_fstat(fd, &st) < 0 ? -1 : 0;
+	} else {
+		r = stat_nosync(AT_FDCWD, e->path, &st, AT_SYMLINK_NOFOLLOW);
+	}
+	if (r == 0 && (st.st_dev != e->st.st_dev || st.st_ino != e->st.st_ino)) {
+		if (fd >= 0)
+			close(fd);
+		e->action = "kept";
+		e->keep = KEEP_OTHER;
+		e->note = "changed since the scan";
+		return 0;
+	}
+	if (r == 0 && fd >= 0)
+		r = empty_tree(fd, st.st_dev, 0);
+	else if (fd >= 0)
+		close(fd);
+	if (r == 0)
+		r = unlinkat(AT_FDCWD, e->path, S_ISDIR(e->st.st_mode) ? AT_REMOVEDIR : 0);
+	if (r == 0 || errno == ENOENT) {
+		e->action = "removed";
+		return 0;
+	}
+	if (errno == ENOTEMPTY || errno == EEXIST) {
+		e->action = "kept";
+		e->keep = KEEP_IN_USE;
+		e->note = "in use now";
+		return 0;
+	}
+	e->action = "failed";
+	e->error = errno;
+	return -1;
+}
+
+/*
  * Whether e is to go, as the scan saw it: KEEP_NONE, or why it stays.
  * The age limit holds for everything a plain run removes, not only for
  * objects: a stale lock file or temporary file is harmless litter that
@@ -399,6 +489,8 @@ int clean_entry(struct entry *e, const struct clean_opts *o)
 		return remove_dir(e, o->cf->root);
 	if (e->type == ENTRY_TEMP)
 		return remove_temp(e, o->cf->root);
+	if (e->type == ENTRY_TREE)
+		return remove_tree(e, o->cf->root);
 	if (!map_entry(e, o->cf, &path)) {
 		e->action = "kept";
 		e->keep = KEEP_OTHER;

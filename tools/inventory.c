@@ -191,6 +191,11 @@ static struct entry *add_file(struct inventory *inv, int dir_fd, const char *lea
 	if (e->note == NULL && e->st.st_nlink != 1 && type != ENTRY_LOCK &&
 	    !sem_pair(e, dir_fd, leaf))
 		e->note = "more than one link (a hard link to a file elsewhere?)";
+	if (type == ENTRY_OBJECT && kind == KIND_SHM && !hashed && e->st.st_dev == inv->dev &&
+	    (S_ISDIR(e->st.st_mode) || S_ISSOCK(e->st.st_mode))) {
+		e->type = ENTRY_TREE; /* /dev/shm/foo as a directory or socket */
+		e->note = NULL;
+	}
 	if (e->note)
 		e->state = STATE_FOREIGN;
 	return e;

@@ -16,7 +16,13 @@ enum entry_type {
 	ENTRY_DIR,    /* a long names' hash directory with nothing in it, or
 			 one left unfinished (.<md5>~...) */
 	ENTRY_TEMP,   /* a semaphore's temporary file: .SEMTfoo */
+	ENTRY_TREE,   /* a directory or socket a program made as /dev/shm/foo
+			 (shim/devpath.c), at .SHMDfoo: st is the slot's,
+			 but its ctime the newest in the tree */
 };
+
+/* Deeper than this, a tree (ENTRY_TREE) is neither walked nor removed. */
+#define TREE_DEPTH 32
 
 enum entry_state {
 	STATE_IN_USE,  /* object: a live process has it open or mapped */
@@ -60,7 +66,13 @@ struct entry {
 	const char *action;   /* what cleaning did: "removed", "kept", ... */
 	enum keep_reason keep; /* why, when it was kept */
 	int error;            /* errno of a failed removal */
+	int tree_leases;      /* tree: TREE_FREE, or TREE_BUSY and TREE_UNSURE
+				 as leases on its files found them (users.c) */
 };
+
+#define TREE_FREE 0
+#define TREE_BUSY 1   /* a lease on a file in it was refused: open somewhere */
+#define TREE_UNSURE 2 /* a file in it could not be leased */
 
 struct inventory {
 	struct entry *v;

@@ -43,6 +43,8 @@ static const char *type_label(const struct entry *e)
 		return e->kind == KIND_SEM ? "sem-lock" : "shm-lock";
 	if (e->type == ENTRY_TEMP)
 		return "sem-temp";
+	if (e->type == ENTRY_TREE)
+		return S_ISDIR(e->st.st_mode) ? "shm-dir" : "shm-socket";
 	return kind_name(e->kind);
 }
 
@@ -389,7 +391,9 @@ static void json_entry(FILE *out, const struct entry *e, time_t now, bool with_a
 	json_field(out, "name", e->name, true);
 	json_field(out, "type", e->type == ENTRY_OBJECT ? "object"
 				: e->type == ENTRY_LOCK ? "lock"
-				: e->type == ENTRY_TEMP ? "temporary" : "directory", true);
+				: e->type == ENTRY_TEMP ? "temporary"
+				: e->type != ENTRY_TREE ? "directory"
+				: S_ISDIR(e->st.st_mode) ? "tree" : "socket", true);
 	json_field(out, "kind", kind_name(e->kind), true);
 	json_field(out, "path", e->path, true);
 	fprintf(out, "\"hashed\": %s, \"size\": %lld, \"uid\": %u, ", e->hashed ? "true" : "false",

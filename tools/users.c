@@ -32,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -101,6 +102,21 @@ static bool may_be_object(const char *path)
 }
 
 /*
+ * Whether a descriptor whose target /proc shows as path can be in a tree
+ * (ENTRY_TREE): beneath a name <dir>/.SHMDfoo/..., or a socket, whose
+ * inode in the kernel's socket file system is matched with the ones
+ * /proc/net/unix gives the trees' sockets (see socket_keys).
+ */
+static bool may_be_in_tree(const char *path)
+{
+	const char *p = strstr(path, "/.SHMD");
+
+	if (strncmp(path, "socket:[", 8) == 0)
+		return true;
+	return path[0] == '/' && p != NULL && strchr(p + 1, '/') != NULL;
+}
+
+/*
  * The device and inode of the file that descriptor fd_name (in the
  * /proc/.../fd directory dir_fd) refers to, without asking the file's
  * file system. A stat(2) of the link asks it for fresh attributes (FUSE's
@@ -157,7 +173,8 @@ static bool visit_fds(const char *dir_path, pid_t pid, visit_fn visit, void *ctx
 			continue; /* closed meanwhile */
 		target[n] = '\0';
 		/* A path that filled the buffer may be cut short: examine it. */
-		if ((size_t)n < sizeof target - 1 && !may_be_object(target))
+		if ((size_t)n < sizeof target - 1 && !may_be_object(target) &&
+		    !may_be_in_tree(target))
 			continue;
 		if (fd_file_id(dirfd(dir), d->d_name, &dev, &ino))
 			visit(ctx, pid, dev, ino);
@@ -432,8 +449,200 @@ static enum entry_state lock_state(const struct inventory *inv, const struct ent
 	return held ? STATE_HELD : STATE_STALE;
 }
 
+/* The files of the trees (ENTRY_TREE), by device and inode. */
+struct tree_key {
+	dev_t dev;
+	ino_t ino;
+	struct entry *e;
+};
+
+struct trees {
+	struct tree_key *v;
+	size_t n, cap;
+};
+
+static void tree_add(struct trees *t, dev_t dev, ino_t ino, struct entry *e)
+{
+	if (t->n == t->cap) {
+		t->cap = t->cap ? 2 * t->cap : 64;
+		t->v = realloc(t->v, t->cap * sizeof *t->v);
+		if (t->v == NULL) {
+			perror("shmclean");
+			exit(1);
+		}
+	}
+	t->v[t->n].dev = dev;
+	t->v[t->n].ino = ino;
+	t->v[t->n++].e = e;
+}
+
+static int key_cmp(const void *a, const void *b)
+{
+	const struct tree_key *x = a, *y = b;
+
+	if (x->dev != y->dev)
+		return x->dev < y->dev ? -1 : 1;
+	return x->ino < y->ino ? -1 : x->ino > y->ino;
+}
+
+/*
+ * Whether the regular file name in dir, seen as st, is open anywhere, as
+ * a lease on it tells: for when /proc cannot tell of every process. The
+ * answer goes into e->tree_leases.
+ */
+static void tree_lease(struct entry *e, int dir, const char *name, const struct stat *seen)
+{
+	int fd = openat(dir, name, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
+	enum lease l = LEASE_UNAVAILABLE;
+	struct stat st;
+
+	if (fd >= 0 && sys_fstat(fd, &st) == 0 && st.st_ino == seen->st_ino)
+		l = lease_try(fd, false);
+	if (fd >= 0)
+		close(fd);
+	e->tree_leases |= l == LEASE_BUSY ? TREE_BUSY : l == LEASE_FREE ? TREE_FREE : TREE_UNSURE;
+}
+
+/*
+ * Adds every file in the directory fd (closed here) to t as e's, and
+ * keeps in e the newest change time seen: a file changed inside makes the
+ * tree young. Follows no link and enters no other file system.
+ */
+static void tree_walk(struct trees *t, struct entry *e, int fd, int depth)
+{
+	DIR *dir = fdopendir(fd);
+	struct dirent *d;
+	struct stat st;
+	int sub;
+
+	if (dir == NULL) {
+		close(fd);
+		return;
+	}
+	while ((d = readdir(dir)) != NULL) {
+		if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0 ||
+		    stat_nosync(dirfd(dir), d->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    st.st_dev != e->st.st_dev)
+			continue;
+		tree_add(t, st.st_dev, st.st_ino, e);
+		if (st.st_ctim.tv_sec > e->st.st_ctim.tv_sec)
+			e->st.st_ctim = st.st_ctim;
+		if (S_ISREG(st.st_mode))
+			tree_lease(e, dirfd(dir), d->d_name, &st);
+		if (S_ISDIR(st.st_mode) && depth < TREE_DEPTH) {
+			sub = openat(dirfd(dir), d->d_name,
+				     O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+			if (sub >= 0)
+				tree_walk(t, e, sub, depth + 1);
+		}
+	}
+	closedir(dir);
+}
+
+/*
+ * Adds the trees' sockets as the kernel's socket file system numbers
+ * them: a process with a descriptor of the socket bound there (the
+ * listener and its connections are separate sockets; the listener is the
+ * one bound to the path) is its user.
+ */
+static void socket_keys(struct trees *t, struct inventory *inv)
+{
+	char line[PATH_MAX + 128];
+	unsigned long ino;
+	struct stat st;
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), at;
+	FILE *f;
+
+	f = fd < 0 || sys_fstat(fd, &st) < 0 ? NULL : fopen("/proc/net/unix", "re");
+	if (fd >= 0)
+		close(fd);
+	if (f == NULL) {
+		for (size_t i = 0; i < inv->n; i++)
+			if (inv->v[i].type == ENTRY_TREE && S_ISSOCK(inv->v[i].st.st_mode))
+				inv->v[i].tree_leases |= TREE_UNSURE; /* cannot tell */
+		return;
+	}
+	while (fgets(line, sizeof line, f) != NULL) {
+		line[strcspn(line, "\n")] = '\0';
+		at = 0;
+		if (sscanf(line, "%*s %*s %*s %*s %*s %*s %lu %n", &ino, &at) < 1 || at == 0)
+			continue;
+		for (size_t i = 0; i < inv->n; i++) {
+			struct entry *e = &inv->v[i];
+
+			if (e->type == ENTRY_TREE && S_ISSOCK(e->st.st_mode) &&
+			    strcmp(line + at, e->path) == 0) {
+				tree_add(t, st.st_dev, (ino_t)ino, e);
+				e->tree_leases |= TREE_BUSY; /* bound by a live socket */
+			}
+		}
+	}
+	fclose(f);
+}
+
+/* The keys of every tree in inv, sorted. */
+static void tree_keys(struct trees *t, struct inventory *inv)
+{
+	bool sockets = false;
+
+	memset(t, 0, sizeof *t);
+	for (size_t i = 0; i < inv->n; i++) {
+		struct entry *e = &inv->v[i];
+		int fd;
+
+		if (e->type != ENTRY_TREE)
+			continue;
+		if (S_ISSOCK(e->st.st_mode)) {
+			sockets = true;
+			continue;
+		}
+		tree_add(t, e->st.st_dev, e->st.st_ino, e);
+		fd = open_beneath(inv->root, e->path, O_RDONLY | O_DIRECTORY | O_NONBLOCK);
+		if (fd >= 0)
+			tree_walk(t, e, fd, 0);
+	}
+	if (sockets)
+		socket_keys(t, inv);
+	if (t->n)
+		qsort(t->v, t->n, sizeof *t->v, key_cmp);
+}
+
+struct both {
+	struct table *table;
+	struct trees *trees;
+};
+
+static void both_visit(void *ctx, pid_t pid, dev_t dev, ino_t ino)
+{
+	struct both *b = ctx;
+	struct tree_key key = { dev, ino, NULL }, *found;
+
+	table_visit(b->table, pid, dev, ino);
+	found = b->trees->n ? bsearch(&key, b->trees->v, b->trees->n, sizeof key, key_cmp) : NULL;
+	if (found)
+		add_user(&found->e->users, &found->e->n_users, pid);
+}
+
+/*
+ * A tree is in use when a process has a file in it open or mapped, or
+ * has its socket. When some process could not be looked at, the leases
+ * on its files tell (a directory's own descriptors, a working directory
+ * in it, go unseen then); a socket is in use when a live socket is bound
+ * to it (/proc/net/unix), whoever holds it.
+ */
+static enum entry_state tree_state(const struct entry *e, size_t uninspectable)
+{
+	if (e->n_users > 0 || (e->tree_leases & TREE_BUSY))
+		return STATE_IN_USE;
+	if (S_ISSOCK(e->st.st_mode)) /* no live socket is bound to it? */
+		return e->tree_leases & TREE_UNSURE ? STATE_UNKNOWN : STATE_ORPHAN;
+	return uninspectable && (e->tree_leases & TREE_UNSURE) ? STATE_UNKNOWN : STATE_ORPHAN;
+}
+
 size_t users_classify(struct inventory *inv)
 {
+	struct trees trees;
+	struct both both;
 	struct table t;
 	size_t size = 16, uninspectable;
 
@@ -451,8 +660,12 @@ size_t users_classify(struct inventory *inv)
 		if (e->type == ENTRY_OBJECT && e->state != STATE_FOREIGN)
 			*slot(&t, e->st.st_dev, e->st.st_ino) = e;
 	}
-	uninspectable = visit_all(table_visit, &t);
+	tree_keys(&trees, inv);
+	both.table = &t;
+	both.trees = &trees;
+	uninspectable = visit_all(both_visit, &both);
 	free(t.slots);
+	free(trees.v);
 
 	for (size_t i = 0; i < inv->n; i++) {
 		struct entry *e = &inv->v[i];
@@ -460,8 +673,11 @@ size_t users_classify(struct inventory *inv)
 		/* Directories and temporary files were judged by the scan. */
 		if (e->state == STATE_FOREIGN || e->type == ENTRY_DIR || e->type == ENTRY_TEMP)
 			continue;
-		e->state = e->type == ENTRY_OBJECT ? object_state(inv, e, uninspectable)
-						   : lock_state(inv, e);
+		if (e->type == ENTRY_TREE)
+			e->state = tree_state(e, uninspectable);
+		else
+			e->state = e->type == ENTRY_OBJECT ? object_state(inv, e, uninspectable)
+							   : lock_state(inv, e);
 	}
 	return uninspectable;
 }
