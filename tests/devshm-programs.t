@@ -258,7 +258,7 @@ def test_shmclean(root):
         ok(holder.stdout.readline().strip() == "ready", "a program makes trees and sockets")
         os.symlink("/", os.path.join(root, ".SHMDplanted"))
         r = shmclean(root, "-l")
-        rows = {line.split()[5]: line.split()[:2] for line in r.stdout.splitlines()[1:]}
+        rows = {line.split()[6]: line.split()[:2] for line in r.stdout.splitlines()[1:]}
         want = {"/kept": ["in-use", "shm-dir"], "/gone": ["orphan", "shm-dir"],
                 "/live": ["in-use", "shm-socket"], "/dead": ["orphan", "shm-socket"],
                 "/planted": ["foreign", "shm"]}
