@@ -1,23 +1,29 @@
 /*
  * devshm.c - /dev/shm as a whole: the file calls programs make on paths
  * beneath /dev/shm, interposed, so that /dev/shm/NAME is the shared memory
- * object /NAME (the file shm_open("/NAME") uses, <root>/.SHMDNAME).
+ * object /NAME (the file shm_open("/NAME") uses, <root>/.SHMDNAME), and
+ * whatever else is made beneath /dev/shm lives in the same place
+ * (devpath.c has the layout; devdir.c the other calls).
  *
  * Some programs make their shared memory as files in /dev/shm themselves
  * rather than with shm_open: CPython's multiprocessing heap (Value, Array,
  * Barrier) checks os.statvfs("/dev/shm") and makes a temporary file
- * there. Under the shim they must find the same place as shm_open, or
- * they fail where /dev/shm is missing or full even though the objects of
- * shm_open do not. So open (every name a program may bind to: open64, the
- * openat pair, the _FORTIFY_SOURCE entry points, creat), unlink and
- * unlinkat of /dev/shm/NAME are shm_open's and shm_unlink's work on /NAME,
- * with open's flags otherwise (write-only allowed, close-on-exec only when
- * asked); statvfs and statfs of /dev/shm or anything in it describe the
- * root's file system. Any other path, a relative one, and anything deeper
- * than one name below /dev/shm goes to the next definition, the C
- * library's (next.c), untouched: the check costs a few compares.
- * SHMSHIM_DEVSHM=native turns all of this off. The shim's own file calls
- * are system calls (sysfile.h), so they never come back in here.
+ * there; Open MPI's vader transport makes its segment there. Under the
+ * shim they must find the same place as shm_open, or they fail where
+ * /dev/shm is missing or full even though the objects of shm_open do not.
+ * So open (every name a program may bind to: open64, the openat pair, the
+ * _FORTIFY_SOURCE entry points, creat), unlink, unlinkat and remove of
+ * /dev/shm/NAME are shm_open's and shm_unlink's work on /NAME, with open's
+ * flags otherwise (write-only allowed, close-on-exec only when asked),
+ * when a regular file or nothing is there; a directory or socket there,
+ * and anything deeper, is the kernel's work in its place under the root.
+ * The stat family and access describe what stands for the path; statvfs
+ * and statfs of /dev/shm or anything in it describe the root's file
+ * system. Any other path, a relative one, and a first name "." or ".."
+ * goes to the next definition, the C library's (next.c), untouched: the
+ * check costs a few compares. SHMSHIM_DEVSHM=native turns all of this
+ * off. The shim's own file calls are system calls (sysfile.h), so they
+ * never come back in here.
  */
 #define _GNU_SOURCE
 #include <errno.h>
