@@ -121,7 +121,7 @@ static void explain_root(const struct config *cf, int err, bool creating)
 				      : "cannot be reached";
 	else if (!S_ISDIR(st.st_mode))
 		why = "is not a directory";
-	else if (creating && faccessat(AT_FDCWD, root, W_OK | X_OK, AT_EACCESS) < 0)
+	else if (creating && sys_eaccess(root, W_OK | X_OK) < 0)
 		why = errno == EROFS ? "is on a read-only file system" : "is not writable by this user";
 	if (why == NULL)
 		return;

@@ -38,18 +38,31 @@ static void *next_mkdir, *next_mkdirat, *next_rmdir, *next_rename, *next_renamea
 static void *next_opendir, *next_fopen, *next_bind, *next_connect;
 static void *next_mkstemp, *next_mkostemp, *next_mkstemps, *next_mkostemps, *next_mkdtemp;
 
-/* mkdirat of path beneath /dev/shm, or NOT_OURS. */
-static int mkdir_beneath(const char *path, mode_t mode)
+/*
+ * The call (an *at system call) on path's place under the root: its
+ * result, -1 with errno when there is no such place, or NOT_OURS.
+ */
+enum slot_call { SLOT_MKDIR, SLOT_RMDIR };
+
+static BENEATH int at_slot(enum slot_call call, const char *path, mode_t mode)
 {
 	struct devpath dp;
 	int r = devpath_find(path, &dp);
 
-	if (r == 1)
-		r = (int)syscall(SYS_mkdirat, dp.dir, dp.at, mode);
+	if (r == 1 && call == SLOT_MKDIR)
+		r = sys_mkdirat(dp.dir, dp.at, mode);
+	else if (r == 1)
+		r = sys_unlinkat(dp.dir, dp.at, AT_REMOVEDIR);
 	else if (r == 0)
 		r = NOT_OURS;
 	devpath_release(&dp);
 	return r;
+}
+
+/* mkdirat of path beneath /dev/shm, or NOT_OURS. */
+static int mkdir_beneath(const char *path, mode_t mode)
+{
+	return devpath_rest(path) == NULL ? NOT_OURS : at_slot(SLOT_MKDIR, path, mode);
 }
 
 EXPORT int mkdir(const char *path, mode_t mode)
@@ -68,15 +81,9 @@ EXPORT int mkdirat(int dir, const char *path, mode_t mode)
 
 EXPORT int rmdir(const char *path)
 {
-	struct devpath dp;
-	int r = devpath_find(path, &dp);
+	int r = devpath_rest(path) == NULL ? NOT_OURS : at_slot(SLOT_RMDIR, path, 0);
 
-	if (r == 1)
-		r = sys_unlinkat(dp.dir, dp.at, AT_REMOVEDIR);
-	else if (r == 0)
-		r = PASS(next_rmdir, rmdir, path);
-	devpath_release(&dp);
-	return r;
+	return r != NOT_OURS ? r : PASS(next_rmdir, rmdir, path);
 }
 
 /*
@@ -84,15 +91,11 @@ EXPORT int rmdir(const char *path)
  * be: /dev/shm is a file system of its own, so a rename across its edge
  * is EXDEV, as without the shim.
  */
-static int rename_beneath(const char *from, const char *to, unsigned flags)
+static BENEATH int rename_slots(const char *from, const char *to, unsigned flags)
 {
 	struct devpath a, b;
-	int ra = devpath_find(from, &a), rb = 0, r;
+	int ra = devpath_find(from, &a), rb = devpath_find(to, &b), r;
 
-	if (ra >= 0)
-		rb = devpath_find(to, &b);
-	else
-		path_init(&b.obj), b.dir = AT_FDCWD;
 	if (ra < 0 || rb < 0)
 		r = -1;
 	else if (ra == 0 && rb == 0)
@@ -104,6 +107,13 @@ static int rename_beneath(const char *from, const char *to, unsigned flags)
 	devpath_release(&b);
 	devpath_release(&a);
 	return r;
+}
+
+static int rename_beneath(const char *from, const char *to, unsigned flags)
+{
+	if (devpath_rest(from) == NULL && devpath_rest(to) == NULL)
+		return NOT_OURS;
+	return rename_slots(from, to, flags);
 }
 
 EXPORT int rename(const char *from, const char *to)
@@ -192,7 +202,7 @@ static int make_temp(char *tmpl, int suffix, int flags, int dir)
 	unsigned char rnd[6];
 	size_t len;
 	char *x;
-	int tries, i, fd;
+	int tries, i;
 
 	if (devpath_rest(tmpl) == NULL)
 		return NOT_OURS;
@@ -204,6 +214,8 @@ static int make_temp(char *tmpl, int suffix, int flags, int dir)
 	}
 	x = tmpl + len - suffix - 6;
 	for (tries = 0; tries < 1000; tries++) {
+		int fd;
+
 		if (syscall(SYS_getrandom, rnd, sizeof rnd, 0) != (long)sizeof rnd)
 			return -1;
 		for (i = 0; i < 6; i++)
@@ -255,6 +267,16 @@ EXPORT char *mkdtemp(char *tmpl)
 	return r < 0 ? NULL : tmpl;
 }
 
+/* Whether addr may be a Unix socket's path beneath /dev/shm: cheap. */
+static int socket_maybe(const struct sockaddr *addr, socklen_t len)
+{
+	const struct sockaddr_un *un = (const struct sockaddr_un *)addr;
+
+	return addr != NULL && len > offsetof(struct sockaddr_un, sun_path) + 8 &&
+	       addr->sa_family == AF_UNIX && len <= sizeof *un &&
+	       memcmp(un->sun_path, "/dev/shm", 8) == 0;
+}
+
 /*
  * A Unix socket's address beneath /dev/shm, as its place under the root
  * in *out (a plain path: bind and connect have no *at forms). Returns 1,
@@ -265,19 +287,16 @@ static int socket_place(const struct sockaddr *addr, socklen_t len, struct socka
 {
 	const struct sockaddr_un *un = (const struct sockaddr_un *)addr;
 	char path[sizeof un->sun_path + 1];
-	size_t n = len - offsetof(struct sockaddr_un, sun_path), root, at;
+	size_t n = len - offsetof(struct sockaddr_un, sun_path);
 	struct devpath dp;
 	int r;
 
-	if (addr == NULL || len <= offsetof(struct sockaddr_un, sun_path) ||
-	    addr->sa_family != AF_UNIX || un->sun_path[0] != '/' || n > sizeof un->sun_path)
-		return 0;
 	memcpy(path, un->sun_path, n);
 	path[n] = '\0';
 	r = devpath_find(path, &dp);
 	if (r == 1) {
-		root = strlen(dp.obj.data);
-		at = dp.dir == AT_FDCWD ? 0 : strlen(dp.at) + 1;
+		size_t root = strlen(dp.obj.data), at = dp.dir == AT_FDCWD ? 0 : strlen(dp.at) + 1;
+
 		if (root + at >= sizeof out->sun_path) {
 			errno = ENAMETOOLONG;
 			r = -1;
@@ -295,24 +314,35 @@ static int socket_place(const struct sockaddr *addr, socklen_t len, struct socka
 	return r;
 }
 
-EXPORT int bind(int fd, const struct sockaddr *addr, socklen_t len)
+/* bind (connect when not bind) of a socket whose path may be ours. */
+static BENEATH int socket_beneath(int bind_it, int fd, const struct sockaddr *addr,
+				  socklen_t len)
 {
 	struct sockaddr_un un;
 	int r = socket_place(addr, len, &un);
 
-	if (r == 1)
-		return PASS(next_bind, bind, fd, (const struct sockaddr *)&un, sizeof un);
-	return r < 0 ? -1 : PASS(next_bind, bind, fd, addr, len);
+	if (r < 0)
+		return -1;
+	if (r == 1) {
+		addr = (const struct sockaddr *)&un;
+		len = sizeof un;
+	}
+	return bind_it ? PASS(next_bind, bind, fd, addr, len)
+		       : PASS(next_connect, connect, fd, addr, len);
+}
+
+EXPORT int bind(int fd, const struct sockaddr *addr, socklen_t len)
+{
+	if (!socket_maybe(addr, len))
+		return PASS(next_bind, bind, fd, addr, len);
+	return socket_beneath(1, fd, addr, len);
 }
 
 EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 {
-	struct sockaddr_un un;
-	int r = socket_place(addr, len, &un);
-
-	if (r == 1)
-		return PASS(next_connect, connect, fd, (const struct sockaddr *)&un, sizeof un);
-	return r < 0 ? -1 : PASS(next_connect, connect, fd, addr, len);
+	if (!socket_maybe(addr, len))
+		return PASS(next_connect, connect, fd, addr, len);
+	return socket_beneath(0, fd, addr, len);
 }
 
 /*
@@ -321,7 +351,7 @@ EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
  * a link (a link there is ELOOP), anything deeper following links as the
  * C library would unless nofollow. Returns it, -1 with errno, or NOT_OURS.
  */
-static int changing(const char *path, int nofollow)
+static BENEATH int changing_slot(const char *path, int nofollow)
 {
 	struct devpath dp;
 	struct stat st;
@@ -341,6 +371,11 @@ static int changing(const char *path, int nofollow)
 	}
 	devpath_release(&dp);
 	return r;
+}
+
+static int changing(const char *path, int nofollow)
+{
+	return devpath_rest(path) == NULL ? NOT_OURS : changing_slot(path, nofollow);
 }
 
 /* "/proc/self/fd/N" in buf, the path through which fd's file is reached
@@ -369,12 +404,12 @@ static void fd_path(int fd, char buf[32])
 static int chmod_fd(int fd, mode_t mode)
 {
 	char buf[32];
-	int r, rd;
+	int r;
 
 	fd_path(fd, buf);
 	r = (int)syscall(SYS_fchmodat, AT_FDCWD, buf, mode);
 	if (r < 0 && errno == ENOENT) {
-		rd = sys_openat(fd, "", O_RDONLY | O_NONBLOCK | O_CLOEXEC, 0);
+		int rd = sys_openat(fd, "", O_RDONLY | O_NONBLOCK | O_CLOEXEC, 0);
 		r = rd < 0 ? -1 : fchmod(rd, mode);
 		if (rd >= 0)
 			close_keep_errno(rd);

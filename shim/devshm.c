@@ -30,6 +30,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -130,19 +131,22 @@ static int open_slot(const char *path, int flags, mode_t mode)
 	return fd;
 }
 
-int devshm_open(const char *call, const char *path, int flags, mode_t mode)
+static BENEATH int open_beneath(const char *call, const char *path, int flags, mode_t mode)
 {
 	char name[NAME_MAX + 2];
-	int fd;
 
-	if (devpath_rest(path) == NULL)
-		return NOT_OURS;
 	if (!(flags & (O_DIRECTORY | O_PATH)) && devpath_object(path, name) != NULL) {
-		fd = open_object(call, path, name, flags, mode);
+		int fd = open_object(call, path, name, flags, mode);
+
 		if (fd != NOT_OURS)
 			return fd;
 	}
 	return open_slot(path, flags, mode);
+}
+
+int devshm_open(const char *call, const char *path, int flags, mode_t mode)
+{
+	return devpath_rest(path) == NULL ? NOT_OURS : open_beneath(call, path, flags, mode);
 }
 
 static void *next_open, *next_openat, *next_creat;
@@ -185,27 +189,31 @@ EXPORT int creat(const char *path, mode_t mode)
  * whatever else is there (a socket, a directory), and anything deeper, is
  * removed as the C library would.
  */
-static int unlink_beneath(const char *call, const char *path, int flags)
+static BENEATH int unlink_slot(const char *call, const char *path, int flags)
 {
 	char name[NAME_MAX + 2];
 	struct devpath dp;
 	struct stat st;
-	int r;
+	bool object;
+	int r = devpath_find(path, &dp);
 
-	if (devpath_rest(path) == NULL)
-		return NOT_OURS;
-	r = devpath_find(path, &dp);
-	if (r == 1 && devpath_object(path, name) != NULL && !(flags & AT_REMOVEDIR) &&
-	    (sys_fstatat(AT_FDCWD, dp.at, &st, AT_SYMLINK_NOFOLLOW) < 0 || S_ISREG(st.st_mode)))
+	object = !(flags & AT_REMOVEDIR) && devpath_object(path, name) != NULL;
+	/* A long name has no slot of its own (ENAMETOOLONG): only an object. */
+	if (object && ((r == 1 && (sys_fstatat(AT_FDCWD, dp.at, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+				   S_ISREG(st.st_mode))) ||
+		       (r < 0 && errno == ENAMETOOLONG)))
 		r = api_unlink(call, KIND_SHM, name);
 	else if (r == 1)
 		r = sys_unlinkat(dp.dir, dp.at, flags);
 	else if (r == 0)
 		r = NOT_OURS;
-	else if (errno == ENAMETOOLONG && devpath_object(path, name) != NULL)
-		r = api_unlink(call, KIND_SHM, name); /* a long name: only an object */
 	devpath_release(&dp);
 	return r;
+}
+
+static int unlink_beneath(const char *call, const char *path, int flags)
+{
+	return devpath_rest(path) == NULL ? NOT_OURS : unlink_slot(call, path, flags);
 }
 
 EXPORT int unlink(const char *path)
@@ -286,20 +294,23 @@ static int question_for(const char *path, struct devpath *dp, int *nofollow)
 	return 1;
 }
 
-int devshm_stat(const char *path, struct stat *buf, int flags)
+static BENEATH int stat_beneath(const char *path, struct stat *buf, int flags)
 {
 	struct devpath dp;
-	int nofollow, r;
+	int nofollow, r = question_for(path, &dp, &nofollow);
 
-	if (devpath_rest(path) == NULL)
-		return NOT_OURS; /* the common case, first and cheap */
-	r = question_for(path, &dp, &nofollow);
 	if (r == 1)
 		r = sys_fstatat(dp.dir, dp.at, buf, flags | nofollow);
 	else if (r == 0)
 		r = NOT_OURS;
 	devpath_release(&dp);
 	return r;
+}
+
+int devshm_stat(const char *path, struct stat *buf, int flags)
+{
+	/* The common case, first and cheap. */
+	return devpath_rest(path) == NULL ? NOT_OURS : stat_beneath(path, buf, flags);
 }
 
 static void *next_stat, *next_lstat, *next_fstatat, *next_faccessat;
@@ -325,20 +336,24 @@ EXPORT int fstatat(int dir, const char *path, struct stat *buf, int flags)
 	return r != NOT_OURS ? r : PASS(next_fstatat, fstatat, dir, path, buf, flags);
 }
 
-EXPORT int faccessat(int dir, const char *path, int mode, int flags)
+static BENEATH int faccessat_beneath(int dir, const char *path, int mode, int flags)
 {
 	struct devpath dp;
-	int nofollow, r;
+	int nofollow, r = question_for(path, &dp, &nofollow);
 
-	if (devpath_rest(path) == NULL)
-		return PASS(next_faccessat, faccessat, dir, path, mode, flags);
-	r = question_for(path, &dp, &nofollow);
 	if (r == 1)
 		r = PASS(next_faccessat, faccessat, dp.dir, dp.at, mode, flags | nofollow);
 	else if (r == 0)
 		r = PASS(next_faccessat, faccessat, dir, path, mode, flags);
 	devpath_release(&dp);
 	return r;
+}
+
+EXPORT int faccessat(int dir, const char *path, int mode, int flags)
+{
+	if (devpath_rest(path) == NULL)
+		return PASS(next_faccessat, faccessat, dir, path, mode, flags);
+	return faccessat_beneath(dir, path, mode, flags);
 }
 
 EXPORT int access(const char *path, int mode)
@@ -397,20 +412,25 @@ EXPORT int fstatat64(int dir, const char *path, struct stat64 *buf, int flags)
 	return fstatat(dir, path, (struct stat *)buf, flags);
 }
 
-EXPORT int statx(int dir, const char *path, int flags, unsigned mask, struct statx *buf)
+static BENEATH int statx_beneath(int dir, const char *path, int flags, unsigned mask,
+				 struct statx *buf)
 {
 	struct devpath dp;
-	int nofollow, r;
+	int nofollow, r = question_for(path, &dp, &nofollow);
 
-	if (devpath_rest(path) == NULL)
-		return PASS(next_statx, statx, dir, path, flags, mask, buf);
-	r = question_for(path, &dp, &nofollow);
 	if (r == 1)
 		r = (int)syscall(SYS_statx, dp.dir, dp.at, flags | nofollow, mask, buf);
 	else if (r == 0)
 		r = PASS(next_statx, statx, dir, path, flags, mask, buf);
 	devpath_release(&dp);
 	return r;
+}
+
+EXPORT int statx(int dir, const char *path, int flags, unsigned mask, struct statx *buf)
+{
+	if (devpath_rest(path) == NULL)
+		return PASS(next_statx, statx, dir, path, flags, mask, buf);
+	return statx_beneath(dir, path, flags, mask, buf);
 }
 
 EXPORT int statvfs64(const char *path, struct statvfs64 *buf)

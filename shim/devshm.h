@@ -5,6 +5,15 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+/*
+ * For the work on a path beneath /dev/shm, kept out of the interposed
+ * functions themselves: their frames are what every other path pays, on
+ * whatever stack the caller has (musl's threads may have 2 KiB), so each
+ * checks the path first (devpath_rest) and only then calls a function
+ * with this mark, whose frame holds the paths under the root.
+ */
+#define BENEATH __attribute__((noinline))
+
 /* What the calls below return for a path the C library takes. */
 #define NOT_OURS (-2)
 

@@ -190,7 +190,7 @@ static int create_anonymous(const struct place *pl, mode_t mode,
 	    linkat(AT_FDCWD, self, pl->data_dir, pl->data_leaf, AT_SYMLINK_FOLLOW) == 0)
 		return fd;
 	/* No /proc (or before Linux 3.17, no thread-self) to name it through. */
-	if (errno == ENOENT && access("/proc/thread-self/fd", F_OK) < 0)
+	if (errno == ENOENT && !sys_exists(AT_FDCWD, "/proc/thread-self/fd"))
 		errno = NO_ANONYMOUS;
 	close_keep_errno(fd);
 	return -1;

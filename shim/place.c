@@ -143,7 +143,7 @@ static int make_dir(const struct place *pl, int parent, const char *name, int fl
 		return -1;
 	temp_dir_name(pl, parent == AT_FDCWD ? "" : name, temp);
 	for (int tries = 0; tries < RETRIES; tries++) {
-		if (mkdirat(root_fd, temp, 0700) < 0) {
+		if (sys_mkdirat(root_fd, temp, 0700) < 0) {
 			err = errno;
 			if (err == EEXIST && sys_unlinkat(root_fd, temp, AT_REMOVEDIR) == 0)
 				continue;
@@ -162,7 +162,7 @@ static int make_dir(const struct place *pl, int parent, const char *name, int fl
 	close(root_fd);
 	if (fd >= 0)
 		return fd;
-	if (err == EEXIST && faccessat(parent, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+	if (err == EEXIST && sys_exists(parent, name))
 		return errno = EEXIST, -1; /* made by someone else meanwhile */
 	if (err != EEXIST && err != ENOTEMPTY && err != EPERM && err != EACCES &&
 	    err != EINVAL && err != ENOSYS && err != ENOENT)
@@ -171,7 +171,7 @@ static int make_dir(const struct place *pl, int parent, const char *name, int fl
 	 * The temporary name is blocked (by another user), or there is no
 	 * RENAME_NOREPLACE (an old kernel, NFS): briefly narrower.
 	 */
-	if (mkdirat(parent, name, DIR_MODE) < 0)
+	if (sys_mkdirat(parent, name, DIR_MODE) < 0)
 		return -1;
 	fd = sys_openat(parent, name, flags, 0);
 	if (fd >= 0 && fchmod(fd, DIR_MODE) < 0)

@@ -37,9 +37,10 @@ static inline int sys_fstatat(int dir, const char *path, struct stat *st, int fl
 }
 
 /*
- * openat and unlinkat, straight from the kernel: the library interposes
- * open, openat and unlink themselves on paths beneath /dev/shm (devshm.c),
- * and its own calls must never come back into those. No path the shim
+ * openat, unlinkat and mkdirat, straight from the kernel: the library
+ * interposes open, openat, unlink, mkdir and the rest themselves on paths
+ * beneath /dev/shm (devshm.c, devdir.c), and its own calls must never
+ * come back into those. No path the shim
  * opens is a terminal or needs the C library's cancellation point: the
  * calls run with cancellation disabled (api.h).
  */
@@ -56,6 +57,35 @@ static inline int sys_open(const char *path, int flags, mode_t mode)
 static inline int sys_unlinkat(int dir, const char *path, int flags)
 {
 	return (int)syscall(SYS_unlinkat, dir, path, flags);
+}
+
+static inline int sys_mkdirat(int dir, const char *path, mode_t mode)
+{
+	return (int)syscall(SYS_mkdirat, dir, path, mode);
+}
+
+/* Whether dir/path exists (a link is not followed). */
+static inline int sys_exists(int dir, const char *path)
+{
+	struct stat st;
+
+	return sys_fstatat(dir, path, &st, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+/*
+ * faccessat(AT_FDCWD, path, mode, AT_EACCESS): with the effective ids,
+ * which faccessat2 (Linux 5.8) takes; before it, the real ones, which
+ * differ only in a set-user-ID program.
+ */
+static inline int sys_eaccess(const char *path, int mode)
+{
+#ifdef SYS_faccessat2
+	int r = (int)syscall(SYS_faccessat2, AT_FDCWD, path, mode, AT_EACCESS);
+
+	if (r == 0 || errno != ENOSYS)
+		return r;
+#endif
+	return (int)syscall(SYS_faccessat, AT_FDCWD, path, mode);
 }
 
 /* Closes fd without disturbing errno, which holds the real cause. */

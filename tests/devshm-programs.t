@@ -257,6 +257,11 @@ def test_shmclean(root):
     try:
         ok(holder.stdout.readline().strip() == "ready", "a program makes trees and sockets")
         os.symlink("/", os.path.join(root, ".SHMDplanted"))
+        outside = os.path.join(os.path.dirname(root), "outside")
+        os.makedirs(os.path.join(outside, "d"))
+        with open(os.path.join(outside, "d", "precious"), "w") as f:
+            f.write("precious")
+        os.symlink(os.path.join(outside, "d"), os.path.join(root, ".SHMDgone", "a", "link"))
         r = shmclean(root, "-l")
         rows = {line.split()[6]: line.split()[:2] for line in r.stdout.splitlines()[1:]}
         want = {"/kept": ["in-use", "shm-dir"], "/gone": ["orphan", "shm-dir"],
@@ -272,6 +277,8 @@ def test_shmclean(root):
            "shmclean removes the tree and the socket nobody uses, whole, and keeps the rest",
            r.stdout + r.stderr + str(left))
         ok(os.path.isfile(os.path.join(root, ".SHMDkept", "sub", "f")), "... the tree in use whole")
+        with open(os.path.join(outside, "d", "precious")) as f:
+            ok(f.read() == "precious", "a link inside the removed tree was removed, not followed")
         r = shmclean(root)
         ok(sorted(os.listdir(root)) == left, "a plain run keeps them too")
     finally:

@@ -33,4 +33,22 @@ if command -v shellcheck >/dev/null 2>&1; then
 else
 	skip 1 "shellcheck is not installed"
 fi
+# Every function the library stands in for is called on every path a
+# program opens or stats, on whatever stack the calling thread has (musl
+# allows 2 KiB): its own frame stays small, and the work on a /dev/shm
+# path happens in a function of its own (BENEATH in shim/devshm.h).
+su=$(mktemp -d "${TMPDIR:-/tmp}/shmshim-su.XXXXXX")
+for f in devshm devdir; do
+	${CC:-cc} -std=c11 -O2 -fPIC -fvisibility=hidden -fstack-usage -Ishim \
+		-c "shim/$f.c" -o "$su/$f.o" -dumpdir "$su/" -dumpbase "$f.c" || echo "# no build of $f.c"
+done
+exported=$(sed -n 's/^EXPORT [^(]*[ *]\([a-z_0-9]*\)(.*/\1/p' shim/devshm.c shim/devdir.c | sort -u)
+big=$(cat "$su"/*.su 2>/dev/null | awk -F'\t' -v names="$exported" '
+	BEGIN { n = split(names, v, "\n"); for (i = 1; i <= n; i++) want[v[i]] = 1 }
+	{ k = split($1, p, ":"); if (want[p[k]]) { seen++; if ($2 + 0 > 256) print p[k], $2 } }
+	END { if (seen < 40) print "only", seen + 0, "interposed functions measured" }')
+ok "$([ -z "$big" ] && echo 0 || echo 1)" \
+	"every interposed function's own frame is at most 256 bytes (the /dev/shm work is elsewhere)"
+[ -n "$big" ] && echo "$big" | sed 's/^/# /'
+rm -rf "$su"
 done_testing

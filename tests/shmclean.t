@@ -404,16 +404,18 @@ def test_foreign(root):
     victim.close()
     try:
         os.symlink(victim.name, os.path.join(root, ".SHMDlink"))
-        os.mkdir(os.path.join(root, ".SHMDdir"))
+        # A directory named like a semaphore (one named like a shared
+        # memory object is a program's /dev/shm directory: devshm-programs.t).
+        os.mkdir(os.path.join(root, ".SEMDdir"))
         os.mkfifo(os.path.join(root, ".SHMDfifo"))
         entries, _ = listing(root)
         states = {n: entries.get(("object", n), {}) for n in ("/link", "/dir", "/fifo")}
         ok(all(e.get("state") == "foreign" for e in states.values()) and
            states["/link"]["note"] == "a symbolic link" and states["/dir"]["note"] == "a directory",
-           "a symlink, a directory and a FIFO named like objects are foreign", states)
+           "a symlink, a directory named like a semaphore and a FIFO are foreign", states)
         r = shmclean(root, *ANY_AGE, "-f")
         ok(r.returncode == 0 and os.path.islink(os.path.join(root, ".SHMDlink")) and
-           os.path.isdir(os.path.join(root, ".SHMDdir")) and
+           os.path.isdir(os.path.join(root, ".SEMDdir")) and
            open(victim.name, "rb").read() == b"victim",
            "... they are not removed, even with --force, and the link's target is untouched")
     finally:
@@ -422,7 +424,7 @@ def test_foreign(root):
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(os.path.join(root, leaf))
         with contextlib.suppress(FileNotFoundError):
-            os.rmdir(os.path.join(root, ".SHMDdir"))
+            os.rmdir(os.path.join(root, ".SEMDdir"))
 
 
 def test_remove_named(root):

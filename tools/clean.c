@@ -351,10 +351,11 @@ static int remove_dir(struct entry *e, const char *root)
 /*
  * Empties the directory fd (closed here): its files, and its directories
  * after emptying them. Follows no link and enters no other file system
- * (a mount point inside is EBUSY). Returns 0 or -1 with errno of the
+ * (a mount point inside is EBUSY), and at most TREE_DEPTH levels down,
+ * so the recursion is bounded. Returns 0 or -1 with errno of the
  * first failure; goes on past failures, so that as much as may go goes.
  */
-static int empty_tree(int fd, dev_t dev, int depth)
+static int empty_tree(int fd, dev_t dev, int depth) /* NOLINT(misc-no-recursion): TREE_DEPTH */
 {
 	DIR *dir = fdopendir(fd);
 	struct dirent *d;

@@ -506,9 +506,10 @@ static void tree_lease(struct entry *e, int dir, const char *name, const struct 
 /*
  * Adds every file in the directory fd (closed here) to t as e's, and
  * keeps in e the newest change time seen: a file changed inside makes the
- * tree young. Follows no link and enters no other file system.
+ * tree young. Follows no link and enters no other file system, and goes
+ * at most TREE_DEPTH levels down, so the recursion is bounded.
  */
-static void tree_walk(struct trees *t, struct entry *e, int fd, int depth)
+static void tree_walk(struct trees *t, struct entry *e, int fd, int depth) /* NOLINT(misc-no-recursion) */
 {
 	DIR *dir = fdopendir(fd);
 	struct dirent *d;
@@ -540,6 +541,28 @@ static void tree_walk(struct trees *t, struct entry *e, int fd, int depth)
 }
 
 /*
+ * Reads a line of /proc/net/unix ("Num RefCount Protocol Flags Type St
+ * Inode Path"): the socket's inode and the path it is bound to. false for
+ * the header, an unbound socket, or anything else.
+ */
+static bool unix_line(const char *line, unsigned long *ino, const char **path)
+{
+	char *end;
+	int field;
+
+	for (field = 0; field < 6; field++) {
+		line += strspn(line, " ");
+		line += strcspn(line, " ");
+	}
+	errno = 0;
+	*ino = strtoul(line, &end, 10);
+	if (end == line || errno != 0 || *end != ' ')
+		return false;
+	*path = end + strspn(end, " ");
+	return **path == '/';
+}
+
+/*
  * Adds the trees' sockets as the kernel's socket file system numbers
  * them: a process with a descriptor of the socket bound there (the
  * listener and its connections are separate sockets; the listener is the
@@ -548,9 +571,10 @@ static void tree_walk(struct trees *t, struct entry *e, int fd, int depth)
 static void socket_keys(struct trees *t, struct inventory *inv)
 {
 	char line[PATH_MAX + 128];
+	const char *bound;
 	unsigned long ino;
 	struct stat st;
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), at;
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	FILE *f;
 
 	f = fd < 0 || sys_fstat(fd, &st) < 0 ? NULL : fopen("/proc/net/unix", "re");
@@ -564,14 +588,13 @@ static void socket_keys(struct trees *t, struct inventory *inv)
 	}
 	while (fgets(line, sizeof line, f) != NULL) {
 		line[strcspn(line, "\n")] = '\0';
-		at = 0;
-		if (sscanf(line, "%*s %*s %*s %*s %*s %*s %lu %n", &ino, &at) < 1 || at == 0)
+		if (!unix_line(line, &ino, &bound))
 			continue;
 		for (size_t i = 0; i < inv->n; i++) {
 			struct entry *e = &inv->v[i];
 
 			if (e->type == ENTRY_TREE && S_ISSOCK(e->st.st_mode) &&
-			    strcmp(line + at, e->path) == 0) {
+			    strcmp(bound, e->path) == 0) {
 				tree_add(t, st.st_dev, (ino_t)ino, e);
 				e->tree_leases |= TREE_BUSY; /* bound by a live socket */
 			}
