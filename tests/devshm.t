@@ -9,7 +9,8 @@ they fail natively, with fork and spawn, and work under the shim; and
 CPython's own test classes for them pass there. A C program that writes
 /dev/shm/x with open and write and one that reads shm_open("/x") see the
 same bytes, and shm_unlink removes what open made, on glibc, musl and
-aarch64. statvfs of /dev/shm
+aarch64. Where /dev/shm holds 1 MB, CPython's heap is made outside it
+natively, and in the root under the shim. statvfs of /dev/shm
 describes the root's file system, and the stat family and access of
 /dev/shm and /dev/shm/NAME the root and the object; paths that only look
 alike go to the C
@@ -63,6 +64,9 @@ if __name__ == "__main__":
 '''
 HEAP_OK = "value 2 array 2.0 pool 1240"
 
+# The heap program's file, once written (main).
+HEAP_SCRIPT = [None]
+
 # /dev/shm read-only and empty, in the namespace.
 READ_ONLY = "mount -t tmpfs -o ro,size=4k shmshim-ro /dev/shm"
 
@@ -105,6 +109,36 @@ def test_heap(root, script):
     r = lambda_like([PYTHON, script, "fork"], shim_env(root, SHMSHIM_DEVSHM="native"))
     ok(r.returncode != 0, "SHMSHIM_DEVSHM=native leaves /dev/shm to the C library: they fail again",
        r.stdout + r.stderr[-300:])
+
+
+# An 8 MB shared Array, more than a 1 MB /dev/shm holds: where its heap's
+# file is mapped from.
+BIG = r'''
+import multiprocessing as mp
+a = mp.Array("b", 8 << 20, lock=False)
+a[-1] = 7
+files = [l.split(None, 5)[5] for l in open("/proc/self/maps") if "pym-" in l]
+print("mapped", files[0] if files else "nothing", a[-1])
+'''
+
+
+def test_tiny(root):
+    """A 1 MB /dev/shm: natively CPython's heap goes elsewhere (its statvfs
+    says the space is short); under the shim statvfs describes the root
+    and the heap's file is an object there."""
+    tiny = "mount -t tmpfs -o size=1m shmshim-tiny /dev/shm"
+    r = in_namespace(tiny, [PYTHON, "-c", BIG], base_env())
+    ok(r.returncode == 0 and "mapped " in r.stdout and " 7" in r.stdout and
+       "/dev/shm/" not in r.stdout and root not in r.stdout,
+       "1 MB /dev/shm: natively an 8 MB Array's heap is made outside /dev/shm", r.stdout + r.stderr)
+    r = in_namespace(tiny, [PYTHON, "-c", BIG], shim_env(root))
+    ok(r.returncode == 0 and ("mapped %s/.SHMDpym-" % root) in r.stdout and " 7" in r.stdout,
+       "... and under the shim in the root, as an object", r.stdout + r.stderr)
+    for method in ("fork", "spawn"):
+        r = in_namespace(tiny, [PYTHON, HEAP_SCRIPT[0], method], shim_env(root))
+        ok(r.returncode == 0 and HEAP_OK in r.stdout,
+           "... where Value, Array, Barrier and Pool work (%s)" % method, r.stdout + r.stderr[-1500:])
+    ok(os.listdir(root) == [], "... leaving nothing in the root", os.listdir(root))
 
 
 def test_cpython_classes(root):
@@ -238,12 +272,14 @@ def main():
         test_platforms(root)
         test_untouched(root)
         if not can_unshare():
-            skip(13, "namespaces without /dev/shm need root and unshare -m")
+            skip(18, "namespaces without /dev/shm need root and unshare -m")
         else:
             script = os.path.join(work, "heap.py")
             with open(script, "w") as f:
                 f.write(HEAP)
             test_heap(root, script)
+            HEAP_SCRIPT[0] = script
+            test_tiny(root)
             test_cpython_classes(root)
     finally:
         shutil.rmtree(root, ignore_errors=True)
