@@ -103,6 +103,16 @@ static int read_protected_regular(void)
 	return (int)strtol(buf, NULL, 10);
 }
 
+/*
+ * Whether root is /dev/shm or in it. Then /dev/shm is there and usable,
+ * and a path beneath it is the real thing: mapping /dev/shm/NAME/... into
+ * the root would send the root's own paths (/dev/shm/root/...) elsewhere.
+ */
+static bool in_dev_shm(const char *root)
+{
+	return strncmp(root, "/dev/shm", 8) == 0 && (root[8] == '\0' || root[8] == '/');
+}
+
 static void read_environment(void)
 {
 	const char *devshm;
@@ -114,7 +124,8 @@ static void read_environment(void)
 		     secure_getenv("SHMSHIM_DEBUG"));
 	settings.quiet = set(secure_getenv("SHMSHIM_QUIET"));
 	devshm = secure_getenv("SHMSHIM_DEVSHM");
-	settings.devshm = devshm == NULL || strcmp(devshm, "native") != 0;
+	settings.devshm = (devshm == NULL || strcmp(devshm, "native") != 0) &&
+			  !in_dev_shm(settings.root);
 	settings.protected_regular = read_protected_regular();
 	errno = saved;
 }
