@@ -330,10 +330,13 @@ static int remove_temp(struct entry *e, const char *root)
 	return strcmp(e->action, "failed") == 0 ? -1 : 0;
 }
 
-/* An empty hash directory: remove its empty subdirectories, then it. */
-static int remove_dir(struct entry *e, const char *root)
+/*
+ * Records how the removal of a directory went (r: its result, errno): gone
+ * (ENOENT too), kept because something appeared in it meanwhile, or failed.
+ */
+static int dir_removed(struct entry *e, int r)
 {
-	if (remove_hash_dir(root, e->path) == 0 || errno == ENOENT) {
+	if (r == 0 || errno == ENOENT) {
 		e->action = "removed";
 		return 0;
 	}
@@ -346,6 +349,12 @@ static int remove_dir(struct entry *e, const char *root)
 	e->action = "failed";
 	e->error = errno;
 	return -1;
+}
+
+/* An empty hash directory: remove its empty subdirectories, then it. */
+static int remove_dir(struct entry *e, const char *root)
+{
+	return dir_removed(e, remove_hash_dir(root, e->path));
 }
 
 /*
@@ -423,19 +432,7 @@ static int remove_tree(struct entry *e, const char *root)
 		close(fd);
 	if (r == 0)
 		r = unlinkat(AT_FDCWD, e->path, S_ISDIR(e->st.st_mode) ? AT_REMOVEDIR : 0);
-	if (r == 0 || errno == ENOENT) {
-		e->action = "removed";
-		return 0;
-	}
-	if (errno == ENOTEMPTY || errno == EEXIST) {
-		e->action = "kept";
-		e->keep = KEEP_IN_USE;
-		e->note = "in use now";
-		return 0;
-	}
-	e->action = "failed";
-	e->error = errno;
-	return -1;
+	return dir_removed(e, r);
 }
 
 /*
