@@ -204,8 +204,8 @@ static int make_temp(char *tmpl, int suffix, int flags, int dir)
 	char *x;
 	int tries, i;
 
-	if (devpath_rest(tmpl) == NULL)
-		return NOT_OURS;
+	if (!devpath_ours(tmpl))
+		return NOT_OURS; /* before the template is touched: the C library's then */
 	len = strlen(tmpl);
 	if (suffix < 0 || len < 6 + (size_t)suffix ||
 	    strncmp(tmpl + len - suffix - 6, "XXXXXX", 6) != 0) {
@@ -357,7 +357,9 @@ static BENEATH int changing_slot(const char *path, int nofollow)
 	struct stat st;
 	int r = devpath_find(path, &dp);
 
-	if (r == 1) {
+	if (r == 1 && devpath_slash_ok(&dp) < 0) {
+		r = -1;
+	} else if (r == 1) {
 		if (dp.dir == AT_FDCWD)
 			nofollow = 1;
 		r = sys_openat(dp.dir, dp.at, O_PATH | O_CLOEXEC | (nofollow ? O_NOFOLLOW : 0), 0);
@@ -398,23 +400,14 @@ static void fd_path(int fd, char buf[32])
 /*
  * chmod of the file behind the O_PATH descriptor fd. The kernel has no
  * fchmod for such descriptors before Linux 6.6's fchmodat2, so through
- * /proc/self/fd; without /proc, through a descriptor opened for reading
- * from it (a file or directory the caller may read).
+ * /proc/self/fd: without /proc, chmod beneath /dev/shm fails (ENOENT).
  */
 static int chmod_fd(int fd, mode_t mode)
 {
 	char buf[32];
-	int r;
 
 	fd_path(fd, buf);
-	r = (int)syscall(SYS_fchmodat, AT_FDCWD, buf, mode);
-	if (r < 0 && errno == ENOENT) {
-		int rd = sys_openat(fd, "", O_RDONLY | O_NONBLOCK | O_CLOEXEC, 0);
-		r = rd < 0 ? -1 : fchmod(rd, mode);
-		if (rd >= 0)
-			close_keep_errno(rd);
-	}
-	return r;
+	return (int)syscall(SYS_fchmodat, AT_FDCWD, buf, mode);
 }
 
 static void *next_chmod, *next_fchmodat, *next_chown, *next_lchown, *next_fchownat;
@@ -479,15 +472,23 @@ EXPORT int fchownat(int dir, const char *path, uid_t uid, gid_t gid, int flags)
 	return r != NOT_OURS ? r : PASS(next_fchownat, fchownat, dir, path, uid, gid, flags);
 }
 
+/*
+ * truncate(2) of a FIFO or socket is EINVAL: opened without waiting for a
+ * reader (O_NONBLOCK: no reader is ENXIO, as for a socket), then checked.
+ */
 EXPORT int truncate(const char *path, off_t len)
 {
-	int fd = devshm_open("truncate", path, O_WRONLY | O_CLOEXEC, 0), r;
+	int fd = devshm_open("truncate", path, O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0), r;
+	struct stat st;
 
 	if (fd == NOT_OURS)
 		return PASS(next_truncate, truncate, path, len);
 	if (fd < 0)
-		return -1;
-	r = ftruncate(fd, len);
+		return errno == ENXIO ? (errno = EINVAL, -1) : -1;
+	if (sys_fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+		r = (errno = EINVAL, -1);
+	else
+		r = ftruncate(fd, len);
 	close_keep_errno(fd);
 	return r;
 }

@@ -22,6 +22,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "config.h"
 #include "sysfile.h"
@@ -70,6 +71,40 @@ const char *devpath_object(const char *path, char out[NAME_MAX + 2])
 	return dots(name, len) ? NULL : object_name(name, len, out);
 }
 
+/* Whether s, after the first name, has a ".." component. */
+static int has_dotdot(const char *s)
+{
+	for (; (s = strstr(s, "..")) != NULL; s += 2)
+		if (s[-1] == '/' && (s[2] == '/' || s[2] == '\0'))
+			return 1;
+	return 0;
+}
+
+int devpath_ours(const char *path)
+{
+	const char *rest = devpath_rest(path);
+	size_t len;
+
+	if (rest == NULL || *rest == '\0')
+		return 0;
+	len = strcspn(rest, "/");
+	return !dots(rest, len) && !has_dotdot(rest + len);
+}
+
+int devpath_slash_ok(const struct devpath *dp)
+{
+	struct stat st;
+
+	if (!dp->slash)
+		return 0;
+	if (sys_fstatat(AT_FDCWD, dp->at, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return -1;
+	if (S_ISDIR(st.st_mode))
+		return 0;
+	errno = ENOTDIR;
+	return -1;
+}
+
 int devpath_find(const char *path, struct devpath *dp)
 {
 	const struct config *cf = config_get();
@@ -79,12 +114,11 @@ int devpath_find(const char *path, struct devpath *dp)
 
 	dp->dir = AT_FDCWD;
 	dp->at = NULL;
+	dp->slash = 0;
 	path_init(&dp->obj);
-	if (rest == NULL || *rest == '\0')
+	if (!devpath_ours(path))
 		return 0;
 	len = strcspn(rest, "/");
-	if (dots(rest, len))
-		return 0;
 	if (cf->root_error) {
 		errno = cf->root_error;
 		return -1;
@@ -101,8 +135,10 @@ int devpath_find(const char *path, struct devpath *dp)
 	rest += len;
 	while (*rest == '/')
 		rest++;
-	if (*rest == '\0')
-		return 1; /* the slot itself (a trailing slash dropped) */
+	if (*rest == '\0') {
+		dp->slash = rest[-1] == '/'; /* the slot itself, a trailing slash dropped */
+		return 1;
+	}
 	dp->dir = sys_openat(AT_FDCWD, dp->obj.data, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
 	if (dp->dir < 0)
 		return -1;

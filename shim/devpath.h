@@ -33,6 +33,7 @@ const char *devpath_object(const char *path, char out[NAME_MAX + 2]);
 struct devpath {
 	int dir;
 	const char *at;
+	int slash; /* the slot itself, named with a trailing slash */
 	struct obj_path obj;
 	char name[NAME_MAX + 2];
 };
@@ -40,12 +41,23 @@ struct devpath {
 /*
  * Finds where path lives (see struct devpath). Returns 1 when path is
  * ours, 0 when it is not (not beneath /dev/shm, /dev/shm itself, a first
- * name "." or "..": the C library takes the call), -1 with errno when it
+ * name "." or "..", a ".." anywhere after it, which could lead out of the
+ * slot: the C library takes the call), -1 with errno when it
  * is ours but cannot be (the root unusable, ENAMETOOLONG for a name too
  * long to have a slot of its own, the slot missing or not a directory).
  * Call devpath_release afterwards, whatever the result.
  */
 int devpath_find(const char *path, struct devpath *dp);
+
+/* Whether devpath_find would take path (a cheap check, nothing opened). */
+int devpath_ours(const char *path);
+
+/*
+ * 0 when dp names a directory or was not named with a trailing slash;
+ * else -1 with errno ENOTDIR (or the slot's lstat error), as the kernel
+ * answers a trailing slash after a file.
+ */
+int devpath_slash_ok(const struct devpath *dp);
 
 /* Closes and frees what devpath_find opened. Keeps errno. */
 void devpath_release(struct devpath *dp);

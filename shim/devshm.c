@@ -123,7 +123,9 @@ static int open_slot(const char *path, int flags, mode_t mode)
 	struct devpath dp;
 	int fd = devpath_find(path, &dp);
 
-	if (fd == 1)
+	if (fd == 1 && devpath_slash_ok(&dp) < 0)
+		fd = -1;
+	else if (fd == 1)
 		fd = sys_openat(dp.dir, dp.at, flags | (dp.dir == AT_FDCWD ? O_NOFOLLOW : 0), mode);
 	else if (fd == 0)
 		fd = NOT_OURS;
@@ -197,6 +199,8 @@ static BENEATH int unlink_slot(const char *call, const char *path, int flags)
 	bool object;
 	int r = devpath_find(path, &dp);
 
+	if (r == 1 && !(flags & AT_REMOVEDIR) && devpath_slash_ok(&dp) < 0)
+		r = -1; /* unlink("file/") */
 	object = !(flags & AT_REMOVEDIR) && devpath_object(path, name) != NULL;
 	/* A long name has no slot of its own (ENAMETOOLONG): only an object. */
 	if (object && ((r == 1 && (sys_fstatat(AT_FDCWD, dp.at, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
@@ -285,8 +289,11 @@ static int question_for(const char *path, struct devpath *dp, int *nofollow)
 		dp->at = *cf->root ? cf->root : "/";
 		return 1;
 	}
-	if (devpath_object(path, dp->name) == NULL)
-		return devpath_find(path, dp);
+	if (devpath_object(path, dp->name) == NULL) {
+		int r = devpath_find(path, dp);
+
+		return r == 1 && devpath_slash_ok(dp) < 0 ? -1 : r;
+	}
 	if (path_for_name(cf->root, cf->rules, cf->name_max, KIND_SHM, dp->name, &dp->obj) != 0)
 		return 0;
 	dp->at = dp->obj.data;

@@ -283,6 +283,30 @@ def test_shmclean(root):
         ok(sorted(os.listdir(root)) == left, "a plain run keeps them too")
     finally:
         holder.communicate("stop\n", timeout=60)
+    # A listener in a network namespace of its own: /proc/net/unix here
+    # does not show it.
+    other = subprocess.Popen(["unshare", "-n", PYTHON, "-c", "import socket, sys\n"
+                              "s = socket.socket(socket.AF_UNIX)\ns.bind('/dev/shm/netns')\n"
+                              "s.listen(1)\nprint('ready', flush=True)\nsys.stdin.readline()"],
+                             env=shim_env(root), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             text=True)
+    try:
+        ok(other.stdout.readline().strip() == "ready", "a listener in another network namespace")
+        r = shmclean(root, "--older-than", "0")
+        ok(os.path.exists(os.path.join(root, ".SHMDnetns")) and "netns" not in r.stdout,
+           "... keeps its socket: a connect to it is not refused", r.stdout)
+    finally:
+        other.communicate("stop\n", timeout=60)
+    r = shmclean(root, "--older-than", "0")
+    ok(not os.path.exists(os.path.join(root, ".SHMDnetns")), "... which goes once it has ended",
+       r.stdout)
+    deep = os.path.join(root, ".SHMDdeep", *["d"] * 34)
+    os.makedirs(deep)
+    open(os.path.join(deep, "f"), "w").close()
+    r = shmclean(root, "--older-than", "0")
+    ok(os.path.isfile(os.path.join(deep, "f")) and "unknown" in shmclean(root, "-l").stdout,
+       "a tree deeper than 32 levels is unknown and kept whole", r.stdout)
+    shutil.rmtree(os.path.join(root, ".SHMDdeep"))
     r = shmclean(root, "--older-than", "0")
     left = sorted(os.listdir(root))
     ok(left == [".SHMDplanted"] and os.path.isdir("/etc"),

@@ -555,6 +555,14 @@ static void test_devshm_deep(void)
 	ok(fd >= 0, "open(O_DIRECTORY) of /dev/shm/dir");
 	if (fd >= 0)
 		close(fd);
+	ok(mkfifo(in_root(p2, sizeof p2, ".SHMDdir/fifo"), 0600) == 0, "a FIFO in /dev/shm/dir");
+	fails_with(truncate("/dev/shm/dir/fifo", 0), EINVAL, "truncate of it is EINVAL, without waiting");
+	ok(unlink("/dev/shm/dir/fifo") == 0, "... removed");
+	fd = open(in_root(p2, sizeof p2, "rootfile"), O_WRONLY | O_CREAT, 0600);
+	ok(fd >= 0 && close(fd) == 0, "a file of the root's own, <root>/rootfile");
+	fails_with(stat("/dev/shm/dir/../rootfile", &st), ENOENT,
+		   "/dev/shm/dir/../rootfile is not the root's file (\"..\" goes to the C library)");
+	ok(unlink(p2) == 0, "... removed");
 	ok(unlink("/dev/shm/dir/a") == 0 && remove("/dev/shm/dir/b") == 0 && remove("/dev/shm/dir") == 0 &&
 		   !exists(p1),
 	   "unlink and remove of the files, then remove of the directory");
@@ -566,6 +574,9 @@ static void test_devshm_deep(void)
 	   "... is the object shm_open(\"/fopened\") reads");
 	if (fd >= 0)
 		close(fd);
+	fails_with(stat("/dev/shm/fopened/", &st), ENOTDIR, "stat of /dev/shm/fopened/ is ENOTDIR");
+	fails_with(open("/dev/shm/fopened/", O_RDONLY), ENOTDIR, "... open too");
+	fails_with(unlink("/dev/shm/fopened/"), ENOTDIR, "... unlink too, which leaves it");
 	ok(shm_unlink("/fopened") == 0, "... and removes");
 
 	snprintf(tmpl, sizeof tmpl, "/dev/shm/tmpXXXXXX");

@@ -73,6 +73,7 @@ struct entry {
 #define TREE_FREE 0
 #define TREE_BUSY 1   /* a lease on a file in it was refused: open somewhere */
 #define TREE_UNSURE 2 /* a file in it could not be leased */
+#define TREE_DEEP 4   /* deeper than TREE_DEPTH: not all of it was seen */
 
 struct inventory {
 	struct entry *v;

@@ -33,6 +33,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -530,11 +531,15 @@ static void tree_walk(struct trees *t, struct entry *e, int fd, int depth) /* NO
 			e->st.st_ctim = st.st_ctim;
 		if (S_ISREG(st.st_mode))
 			tree_lease(e, dirfd(dir), d->d_name, &st);
-		if (S_ISDIR(st.st_mode) && depth < TREE_DEPTH) {
+		if (S_ISDIR(st.st_mode) && depth >= TREE_DEPTH) {
+			e->tree_leases |= TREE_DEEP;
+		} else if (S_ISDIR(st.st_mode)) {
 			sub = openat(dirfd(dir), d->d_name,
 				     O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 			if (sub >= 0)
 				tree_walk(t, e, sub, depth + 1);
+			else
+				e->tree_leases |= TREE_UNSURE;
 		}
 	}
 	closedir(dir);
@@ -647,18 +652,65 @@ static void both_visit(void *ctx, pid_t pid, dev_t dev, ino_t ino)
 }
 
 /*
+ * A socket that no socket of this network namespace is bound to
+ * (/proc/net/unix) may still be bound in another, or named otherwise
+ * there: a connect to it tells. Refused, nobody is bound to it (orphan);
+ * accepted or pending (the listener's backlog full), somebody is. The
+ * connection, if made, is closed at once, unused.
+ */
+static enum entry_state socket_state(const struct inventory *inv, const struct entry *e)
+{
+	int fd = open_beneath(inv->root, e->path, O_PATH);
+	struct sockaddr_un un;
+	struct stat st;
+	int types[] = { SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET };
+	enum entry_state state = STATE_UNKNOWN;
+	char path[32];
+
+	if (fd < 0 || sys_fstat(fd, &st) < 0 || st.st_ino != e->st.st_ino) {
+		if (fd >= 0)
+			close(fd);
+		return STATE_UNKNOWN;
+	}
+	/* Through the descriptor (/proc/self/fd/N): no path lookup to swap. */
+	snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+	memset(&un, 0, sizeof un);
+	un.sun_family = AF_UNIX;
+	memcpy(un.sun_path, path, strlen(path));
+	for (size_t i = 0; i < sizeof types / sizeof *types && state == STATE_UNKNOWN; i++) {
+		int s = socket(AF_UNIX, types[i] | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), r;
+
+		if (s < 0)
+			break;
+		r = connect(s, (struct sockaddr *)&un, sizeof un);
+		if (r == 0 || errno == EAGAIN || errno == EINPROGRESS)
+			state = STATE_IN_USE;
+		else if (errno == ECONNREFUSED)
+			state = STATE_ORPHAN;
+		else if (errno != EPROTOTYPE)
+			i = sizeof types; /* cannot tell */
+		close(s);
+	}
+	close(fd);
+	return state;
+}
+
+/*
  * A tree is in use when a process has a file in it open or mapped, or
  * has its socket. When some process could not be looked at, the leases
  * on its files tell (a directory's own descriptors, a working directory
  * in it, go unseen then); a socket is in use when a live socket is bound
  * to it (/proc/net/unix), whoever holds it.
  */
-static enum entry_state tree_state(const struct entry *e, size_t uninspectable)
+static enum entry_state tree_state(const struct inventory *inv, const struct entry *e,
+				   size_t uninspectable)
 {
 	if (e->n_users > 0 || (e->tree_leases & TREE_BUSY))
 		return STATE_IN_USE;
-	if (S_ISSOCK(e->st.st_mode)) /* no live socket is bound to it? */
-		return e->tree_leases & TREE_UNSURE ? STATE_UNKNOWN : STATE_ORPHAN;
+	if (S_ISSOCK(e->st.st_mode))
+		return socket_state(inv, e);
+	if (e->tree_leases & TREE_DEEP)
+		return STATE_UNKNOWN; /* never removed: part of it went unseen */
 	return uninspectable && (e->tree_leases & TREE_UNSURE) ? STATE_UNKNOWN : STATE_ORPHAN;
 }
 
@@ -697,7 +749,7 @@ size_t users_classify(struct inventory *inv)
 		if (e->state == STATE_FOREIGN || e->type == ENTRY_DIR || e->type == ENTRY_TEMP)
 			continue;
 		if (e->type == ENTRY_TREE)
-			e->state = tree_state(e, uninspectable);
+			e->state = tree_state(inv, e, uninspectable);
 		else
 			e->state = e->type == ENTRY_OBJECT ? object_state(inv, e, uninspectable)
 							   : lock_state(inv, e);
