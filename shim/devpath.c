@@ -11,10 +11,13 @@
  * anything but an object.
  *
  * Safety in a shared root: the slot itself is never followed as a link
- * (every call below it goes through a descriptor of the slot opened with
- * O_NOFOLLOW), which is what fs.protected_symlinks does for /dev/shm's
- * sticky directory; deeper down, the program's own directories protect
- * it as they do in /dev/shm.
+ * (every *at call below it goes through a descriptor of the slot opened
+ * with O_NOFOLLOW), which is what fs.protected_symlinks does for
+ * /dev/shm's sticky directory; deeper down, the program's own directories
+ * protect it as they do in /dev/shm. bind and connect, which have no *at
+ * forms, name the place by path (devdir.c): there it is that setting's
+ * to guard, as in /dev/shm. A ".." after the first name could lead out of
+ * the slot: such a path is the C library's.
  */
 #define _GNU_SOURCE
 #include "devpath.h"
