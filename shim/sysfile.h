@@ -40,8 +40,9 @@ static inline int sys_fstatat(int dir, const char *path, struct stat *st, int fl
  * openat, unlinkat and mkdirat, straight from the kernel: the library
  * interposes open, openat, unlink, mkdir and the rest themselves on paths
  * beneath /dev/shm (devshm.c, devdir.c), and its own calls must never
- * come back into those. No path the shim opens is a terminal or needs the C library's cancellation point: the
- * calls run with cancellation disabled (api.h).
+ * come back into those. No path the shim opens is a terminal or needs
+ * the C library's cancellation point: the calls run with cancellation
+ * disabled (api.h).
  */
 static inline int sys_openat(int dir, const char *path, int flags, mode_t mode)
 {
