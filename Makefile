@@ -15,7 +15,8 @@ BUILDDIR ?= build
 B = $(BUILDDIR)
 export BUILDDIR
 SHIM_SRC = shim/api.c shim/config.c shim/debug.c shim/devdir.c shim/devpath.c shim/devshm.c shim/errname.c shim/lock.c shim/md5.c shim/name.c \
-           shim/next.c shim/notice.c shim/object.c shim/path.c shim/place.c shim/sem.c shim/semreg.c shim/shm.c
+           shim/next.c shim/notice.c shim/object.c shim/path.c shim/place.c shim/sem.c shim/semreg.c shim/shm.c \
+           shim/sysv.c shim/sysvmaps.c shim/sysvseg.c
 SHIM_HDR = $(wildcard shim/*.h)
 SHIM_OBJ = $(SHIM_SRC:shim/%.c=$(B)/obj/%.o)
 SAN_OBJ  = $(SHIM_SRC:shim/%.c=$(B)/san/%.o)
@@ -24,7 +25,7 @@ SAN_OBJ  = $(SHIM_SRC:shim/%.c=$(B)/san/%.o)
 UNIT_TESTS  = t_md5 t_name
 # Tests of the public API: run with the library preloaded, with the shim's
 # objects linked in under the sanitizers, and under valgrind.
-API_TESTS   = t_shm t_lock t_race t_fail t_users t_sem t_hostile
+API_TESTS   = t_shm t_lock t_race t_fail t_users t_sem t_hostile t_sysv
 # Helper programs the scripts run under the preload.
 HELPERS     = symver_open shm_tool parity
 
@@ -37,7 +38,7 @@ TOOL_SRC = tools/clean.c tools/inventory.c tools/nosync.c tools/oldstart.c tools
 # shmclean is built from the shim's own sources (not its public API), so the
 # name rules, the layout and the lock protocol exist once.
 TOOL_SHIM_OBJ = $(filter-out $(B)/obj/api.o $(B)/obj/devdir.o $(B)/obj/devpath.o $(B)/obj/devshm.o $(B)/obj/next.o $(B)/obj/notice.o $(B)/obj/shm.o \
-	$(B)/obj/sem.o $(B)/obj/semreg.o,$(SHIM_OBJ))
+	$(B)/obj/sem.o $(B)/obj/semreg.o $(B)/obj/sysv.o,$(SHIM_OBJ))
 
 # Where make lambda-layer, wheel, deb and dist put what they make.
 DISTDIR ?= dist
@@ -192,7 +193,7 @@ TEST_BINS = $(addprefix $(B)/tests/,$(UNIT_TESTS) $(API_TESTS) $(HELPERS)) \
 AARCH64_CC ?= aarch64-linux-gnu-gcc
 MUSL_CC    ?= musl-gcc
 export AARCH64_CC MUSL_CC
-PLATFORM_TESTS = t_shm t_sem t_lock t_race t_fail
+PLATFORM_TESTS = t_shm t_sem t_lock t_race t_fail t_sysv
 
 api-tests: $(B)/libshmshim.so $(B)/shmclean $(addprefix $(B)/tests/,$(PLATFORM_TESTS) shm_tool parity)
 

@@ -113,6 +113,17 @@ static bool in_dev_shm(const char *root)
 	return strncmp(root, "/dev/shm", 8) == 0 && (root[8] == '\0' || root[8] == '/');
 }
 
+/* SHMSHIM_SYSV: files, native, or auto (also when unset or empty). */
+static enum sysv_setting parse_sysv(const char *s, bool *ignored)
+{
+	if (s != NULL && strcmp(s, "files") == 0)
+		return SYSV_FILES;
+	if (s != NULL && strcmp(s, "native") == 0)
+		return SYSV_NATIVE;
+	*ignored = s != NULL && *s != '\0' && strcmp(s, "auto") != 0;
+	return SYSV_AUTO;
+}
+
 static void read_environment(void)
 {
 	const char *devshm;
@@ -127,6 +138,7 @@ static void read_environment(void)
 	settings.devshm = (devshm == NULL || strcmp(devshm, "native") != 0) &&
 			  !in_dev_shm(settings.root);
 	settings.protected_regular = read_protected_regular();
+	settings.sysv = parse_sysv(secure_getenv("SHMSHIM_SYSV"), &settings.sysv_ignored);
 	errno = saved;
 }
 

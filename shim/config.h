@@ -13,6 +13,13 @@
 /* Longer time-outs are cut to this (about 24.8 days), so that no deadline overflows. */
 #define MAX_LOCK_TIMEOUT_MS 2147483647L
 
+/* SHMSHIM_SYSV: where System V shared memory lives (sysv.c). */
+enum sysv_setting {
+	SYSV_AUTO,   /* the kernel's, unless it refuses: then files */
+	SYSV_FILES,  /* always files in the root */
+	SYSV_NATIVE, /* always the kernel's */
+};
+
 struct config {
 	char root[PATH_MAX];    /* no trailing slash; "" means "/" */
 	int root_error;         /* 0, or why SHMSHIM_DIR cannot be used: every call fails with it */
@@ -25,6 +32,8 @@ struct config {
 	bool quiet;             /* SHMSHIM_QUIET: no notices */
 	bool devshm;            /* paths beneath /dev/shm are objects (SHMSHIM_DEVSHM not native) */
 	int protected_regular;  /* fs.protected_regular, read when the library loads */
+	enum sysv_setting sysv; /* SHMSHIM_SYSV */
+	bool sysv_ignored;      /* SHMSHIM_SYSV set to something not understood */
 };
 
 /*

@@ -11,6 +11,7 @@ enum notice {
 	NOTICE_TIMEOUT, /* SHMSHIM_LOCK_TIMEOUT_MS not understood */
 	NOTICE_STRICT,  /* a name only the strict rules refuse */
 	NOTICE_DIR,     /* SHMSHIM_DIR missing, not a directory, not writable */
+	NOTICE_SYSV,    /* SHMSHIM_SYSV not understood */
 	NOTICE_COUNT,
 };
 

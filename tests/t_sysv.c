@@ -1,0 +1,415 @@
+/*
+ * t_sysv.c - System V shared memory as files (SHMSHIM_SYSV=files): shmget,
+ * shmat, shmdt and shmctl across processes, as Linux's shmget(2), shmat(2)
+ * and shmctl(2) describe them, and another user's attacks on a shared
+ * root. Runs in a fresh SHMSHIM_DIR (see tests/run) with SHMSHIM_SYSV=files
+ * (the tests/sysv-*.t scripts set it).
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/ipc.h>
+#include <sys/mman.h>
+#include <sys/shm.h>
+
+#include "calls.h"
+#include "tap.h"
+
+#ifndef SHM_REMAP
+#define SHM_REMAP 040000
+#endif
+
+static char p1[PATH_MAX];
+
+static const char *seg_path(char *buf, int id)
+{
+	char leaf[32];
+
+	snprintf(leaf, sizeof leaf, ".SHVD%d", id);
+	return in_root(buf, PATH_MAX, leaf);
+}
+
+static const char *key_path(char *buf, key_t key)
+{
+	char leaf[32];
+
+	snprintf(leaf, sizeof leaf, ".SHVK%08x", (unsigned)key);
+	return in_root(buf, PATH_MAX, leaf);
+}
+
+static long nattch(int id)
+{
+	struct shmid_ds ds;
+
+	return shmctl(id, IPC_STAT, &ds) == 0 ? (long)ds.shm_nattch : -1;
+}
+
+static bool zeroes(const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i])
+			return false;
+	return true;
+}
+
+static void test_private(void)
+{
+	time_t start = time(NULL);
+	struct shmid_ds ds;
+	struct stat st;
+	int id = shmget(IPC_PRIVATE, 5000, 0640);
+	char *p;
+
+	ok(id > 0, "shmget(IPC_PRIVATE, 5000, 0640) gives a positive id");
+	ok(lstat(seg_path(p1, id), &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0777) == 0640,
+	   "the segment is the regular file <root>/.SHVD<id>, mode 0640 (no umask)");
+	ok(count_entries(test_root()) == 1, "a private segment has no key link");
+	p = shmat(id, NULL, 0);
+	ok(p != (void *)-1 && zeroes(p, 5000), "shmat maps 5000 zero bytes");
+	if (p == (void *)-1)
+		bail("shmat");
+	memset(p, 'x', 5000);
+	ok(shmctl(id, IPC_STAT, &ds) == 0, "IPC_STAT");
+	ok(ds.shm_segsz == 5000 && ds.shm_perm.__key == IPC_PRIVATE, "shm_segsz 5000, key IPC_PRIVATE");
+	ok(ds.shm_perm.uid == geteuid() && ds.shm_perm.cuid == geteuid() &&
+	   ds.shm_perm.gid == getegid() && ds.shm_perm.cgid == getegid() &&
+	   (ds.shm_perm.mode & 0777) == 0640, "shm_perm: the caller's uid, gid, cuid, cgid; mode 0640");
+	ok(ds.shm_cpid == getpid() && ds.shm_lpid == getpid(), "shm_cpid and shm_lpid are ours");
+	ok(ds.shm_nattch == 1, "shm_nattch 1 (got %ld)", (long)ds.shm_nattch);
+	ok(ds.shm_ctime >= start && ds.shm_atime >= start && ds.shm_dtime == 0,
+	   "shm_ctime and shm_atime set, shm_dtime not yet");
+	ok(shmdt(p) == 0, "shmdt");
+	ok(shmctl(id, IPC_STAT, &ds) == 0 && ds.shm_nattch == 0 && ds.shm_dtime >= start,
+	   "after shmdt: shm_nattch 0, shm_dtime set");
+	fails_with(shmdt(p), EINVAL, "shmdt of a detached address gives EINVAL");
+	p = shmat(id, NULL, SHM_RDONLY);
+	ok(p != (void *)-1 && p[4999] == 'x', "attached again (SHM_RDONLY), the data is there");
+	shmdt(p);
+	ok(shmctl(id, IPC_RMID, NULL) == 0, "IPC_RMID");
+	ok(!exists(p1), "... removes the file");
+	fails_with((long)shmat(id, NULL, 0), EINVAL, "shmat of a removed id gives EINVAL");
+	fails_with(shmctl(id, IPC_STAT, &ds), EINVAL, "IPC_STAT of a removed id gives EINVAL");
+	fails_with(shmctl(-1, IPC_STAT, &ds), EINVAL, "IPC_STAT of id -1 gives EINVAL");
+	fails_with(shmget(IPC_PRIVATE, 0, 0600), EINVAL, "a new segment of size 0 gives EINVAL");
+	root_is_empty("after the private segment");
+}
+
+static void test_keys(void)
+{
+	key_t key = ftok(test_root(), 'k');
+	int id, id2;
+
+	ok(key != -1, "ftok of the root gives a key");
+	fails_with(shmget(key, 100, 0600), ENOENT, "shmget of a key with no segment, no IPC_CREAT: ENOENT");
+	id = shmget(key, 100, IPC_CREAT | 0600);
+	ok(id > 0 && is_symlink(key_path(p1, key)), "IPC_CREAT makes it, and the key's link");
+	char text[32] = "";
+	ok(readlink(p1, text, sizeof text - 1) > 0 && atoi(text) == id, "the link's text is the id");
+	ok(shmget(key, 100, 0600) == id && shmget(key, 0, 0) == id && shmget(key, 50, IPC_CREAT) == id,
+	   "the key finds it: same id for size 100, 0 and 50 (IPC_CREAT)");
+	fails_with(shmget(key, 101, 0), EINVAL, "a size larger than the segment's gives EINVAL");
+	fails_with(shmget(key, 100, IPC_CREAT | IPC_EXCL | 0600), EEXIST, "IPC_CREAT|IPC_EXCL: EEXIST");
+	id2 = shmget(key + 1, 100, IPC_CREAT | IPC_EXCL | 0600);
+	ok(id2 > 0 && id2 != id, "another key, another segment");
+	ok(shmctl(id, IPC_RMID, NULL) == 0 && shmctl(id2, IPC_RMID, NULL) == 0, "IPC_RMID both");
+	fails_with(shmget(key, 0, 0), ENOENT, "the key is free after IPC_RMID");
+	root_is_empty("after the keyed segments");
+}
+
+/* Sub-run "attach KEY TEXT": attaches by key, checks TEXT is there; 0 if so. */
+static int attach_check(const char *keytext, const char *want)
+{
+	int id = shmget((key_t)strtol(keytext, NULL, 0), 0, 0);
+	char *p = id > 0 ? shmat(id, NULL, SHM_RDONLY) : (void *)-1;
+
+	if (p == (void *)-1)
+		return 1;
+	return strcmp(p, want) == 0 ? 0 : 2;
+}
+
+/* Sub-run "hold FD": waits until FD (a pipe) reaches its end. */
+static int hold(const char *fd)
+{
+	char c;
+
+	while (read(atoi(fd), &c, 1) > 0)
+		;
+	return 0;
+}
+
+/* In a child: makes the segment of key, writes text and exits without shmdt. */
+static int create_and_exit(void *arg)
+{
+	int id = shmget((key_t)0x5e7a1, 4096, IPC_CREAT | IPC_EXCL | 0600);
+	char *p = id > 0 ? shmat(id, NULL, 0) : (void *)-1;
+
+	if (p == (void *)-1)
+		return 1;
+	strcpy(p, arg);
+	return 0;
+}
+
+static int run_sub(char *const argv[])
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		exec_self(argv);
+		_exit(127);
+	}
+	return wait_status(pid);
+}
+
+static void test_persistence(void)
+{
+	int id;
+
+	ok(in_child(create_and_exit, "left by the creator") == 0, "a child makes key 0x5e7a1, writes, exits");
+	id = shmget(0x5e7a1, 0, 0);
+	ok(id > 0 && nattch(id) == 0, "the segment outlives its creator, with no attachment");
+	ok(run_sub((char *const[]){ (char *)self_path, "attach", "0x5e7a1", "left by the creator", NULL }) == 0,
+	   "a process started later attaches by key and reads what the creator wrote");
+	ok(shmctl(id, IPC_RMID, NULL) == 0, "IPC_RMID");
+	root_is_empty("after the persistent segment");
+}
+
+static void test_rmid_attached(void)
+{
+	int id = shmget(0x5e7a2, 8192, IPC_CREAT | 0600), id2;
+	char *p = shmat(id, NULL, 0);
+	int go[2];
+	pid_t pid;
+
+	if (p == (void *)-1 || pipe(go) < 0)
+		bail("shmat");
+	strcpy(p, "before");
+	pid = fork();
+	if (pid == 0) { /* stays attached, then checks the parent's write after IPC_RMID */
+		char c;
+
+		close(go[1]);
+		if (read(go[0], &c, 1) != 1)
+			_exit(3);
+		_exit(strcmp(p, "after removal") == 0 ? 0 : 1);
+	}
+	close(go[0]);
+	ok(nattch(id) == 2, "attached in parent and child: shm_nattch 2");
+	ok(shmctl(id, IPC_RMID, NULL) == 0, "IPC_RMID while attached");
+	fails_with(shmget(0x5e7a2, 0, 0), ENOENT, "the key is free at once");
+	id2 = shmget(0x5e7a2, 4096, IPC_CREAT | IPC_EXCL | 0600);
+	ok(id2 > 0 && id2 != id, "and makes a new segment");
+	strcpy(p, "after removal");
+	ok(write(go[1], "x", 1) == 1 && wait_status(pid) == 0,
+	   "the removed segment's memory is still shared between the attached processes");
+	close(go[1]);
+	ok(shmdt(p) == 0, "shmdt of the removed segment");
+	shmctl(id2, IPC_RMID, NULL);
+	root_is_empty("after IPC_RMID while attached");
+}
+
+static int nothing(void *arg)
+{
+	(void)arg;
+	return 0;
+}
+
+static void test_nattch(void)
+{
+	int id = shmget(IPC_PRIVATE, 4096, 0600), go[2], go2[2];
+	char *p = shmat(id, NULL, 0), fdtext[16];
+	pid_t pid;
+
+	if (p == (void *)-1 || pipe(go) < 0 || pipe(go2) < 0)
+		bail("shmat");
+	ok(nattch(id) == 1, "shm_nattch 1 after shmat");
+	pid = fork();
+	if (pid == 0) {
+		char c;
+
+		close(go[1]);
+		if (shmat(id, NULL, 0) == (void *)-1 || read(go[0], &c, 1) != 1)
+			_exit(1);
+		snprintf(fdtext, sizeof fdtext, "%d", go2[0]);
+		close(go2[1]);
+		exec_self((char *const[]){ (char *)self_path, "hold", fdtext, NULL });
+		_exit(127);
+	}
+	close(go[0]);
+	close(go2[0]);
+	for (int i = 0; i < 200 && nattch(id) != 3; i++)
+		sleep_ms(10);
+	ok(nattch(id) == 3, "after fork and a second shmat in the child: 3 (got %ld)", nattch(id));
+	ok(write(go[1], "x", 1) == 1, "the child execs");
+	for (int i = 0; i < 500 && nattch(id) != 1; i++)
+		sleep_ms(10);
+	ok(nattch(id) == 1, "exec drops the child's attachments: 1 (got %ld)", nattch(id));
+	close(go2[1]);
+	ok(wait_status(pid) == 0 && nattch(id) == 1, "the child exits; still 1");
+	ok(in_child(nothing, NULL) == 0 && nattch(id) == 1,
+	   "a forked child that exits at once leaves 1");
+	shmdt(p);
+	ok(nattch(id) == 0, "shmdt: 0");
+	shmctl(id, IPC_RMID, NULL);
+	close(go[1]);
+}
+
+/* Whether reading or writing *p kills a child with SIGSEGV. */
+static bool faults(volatile char *p, bool write)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		signal(SIGSEGV, SIG_DFL); /* not the sanitizers' report */
+		if (write)
+			*p = 1;
+		else
+			(void)*p;
+		_exit(0);
+	}
+	return wait_status(pid) == 128 + SIGSEGV;
+}
+
+static void test_attach_flags(void)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	int id = shmget(IPC_PRIVATE, 3 * (size_t)page, 0600);
+	char *area = mmap(NULL, 8 * (size_t)page, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char *p, *q;
+
+	if (id < 0 || area == MAP_FAILED)
+		bail("setup");
+	p = shmat(id, NULL, SHM_RDONLY);
+	ok(p != (void *)-1 && !faults(p, false) && faults(p, true),
+	   "SHM_RDONLY: readable, a write faults");
+	shmdt(p);
+	fails_with((long)shmat(id, area + 1, 0), EINVAL, "an address not page-aligned without SHM_RND: EINVAL");
+	fails_with((long)shmat(id, area, 0), EINVAL, "an address in use without SHM_REMAP: EINVAL");
+	fails_with((long)shmat(id, NULL, SHM_REMAP), EINVAL, "SHM_REMAP without an address: EINVAL");
+	q = shmat(id, area + SHMLBA + 7, SHM_RND | SHM_REMAP);
+	ok(q == area + SHMLBA, "SHM_RND rounds down to SHMLBA; SHM_REMAP replaces the mapping there");
+	if (q == area + SHMLBA)
+		strcpy(q, "fixed");
+	ok(shmdt(q) == 0, "shmdt it");
+	munmap(area, 8 * (size_t)page);
+	p = shmat(id, area, 0);
+	ok(p == area && strcmp(p, "fixed") == 0, "a free fixed address is used as given");
+	ok(mprotect(p + page, (size_t)page, PROT_READ) == 0, "mprotect splits an attachment");
+	fails_with(shmdt(p + page), EINVAL, "shmdt inside an attachment: EINVAL");
+	ok(shmdt(p) == 0, "shmdt of the split attachment");
+	q = shmat(id, p, 0);
+	ok(q == p, "... unmapped all of it: the same range attaches again without SHM_REMAP");
+	ok(shmdt(q) == 0, "shmdt it");
+	char *heap = malloc(64);
+	fails_with(shmdt(heap), EINVAL, "shmdt of memory that is no attachment: EINVAL");
+	free(heap);
+	shmctl(id, IPC_RMID, NULL);
+}
+
+static void test_control(void)
+{
+	struct shmid_ds ds;
+	struct shminfo info;
+	struct shm_info usage;
+	struct stat st;
+	int id = shmget(0x5e7a3, 10000, IPC_CREAT | 0600);
+
+	ok(shmctl(id, IPC_STAT, &ds) == 0, "IPC_STAT");
+	ds.shm_perm.mode = 0644;
+	ok(shmctl(id, IPC_SET, &ds) == 0 && stat(seg_path(p1, id), &st) == 0 &&
+	   (st.st_mode & 0777) == 0644, "IPC_SET mode 0644 sets the file's mode");
+	ok(shmctl(id, IPC_STAT, &ds) == 0 && (ds.shm_perm.mode & 0777) == 0644 &&
+	   ds.shm_perm.__key == 0x5e7a3, "IPC_STAT shows it, with the key");
+	if (geteuid() == 0) {
+		struct passwd *pw = getpwnam("daemon");
+
+		ds.shm_perm.uid = pw->pw_uid;
+		ok(shmctl(id, IPC_SET, &ds) == 0 && stat(p1, &st) == 0 && st.st_uid == pw->pw_uid,
+		   "IPC_SET uid (as root) gives the segment's file to daemon");
+		ok(shmctl(id, IPC_STAT, &ds) == 0 && ds.shm_perm.uid == pw->pw_uid && ds.shm_perm.cuid == 0,
+		   "uid daemon, cuid still root");
+	} else {
+		skip(2, "IPC_SET of the uid takes root");
+	}
+	fails_with(shmctl(id, 12345, &ds), EINVAL, "an unknown command: EINVAL");
+	fails_with(shmctl(123456789, IPC_RMID, NULL), EINVAL, "IPC_RMID of an unknown id: EINVAL");
+	fails_with(shmctl(id, IPC_STAT, NULL), EFAULT, "IPC_STAT without a buffer: EFAULT");
+	ok(shmctl(0, IPC_INFO, (struct shmid_ds *)(void *)&info) >= 0 && info.shmmin == 1 &&
+	   info.shmmax >= 1UL << 40, "IPC_INFO: shmmin 1, a large shmmax");
+	ok(shmctl(0, SHM_INFO, (struct shmid_ds *)(void *)&usage) >= 0 && usage.used_ids == 1 &&
+	   usage.shm_tot == (unsigned long)((10000 + sysconf(_SC_PAGESIZE) - 1) / sysconf(_SC_PAGESIZE)),
+	   "SHM_INFO: one segment, its pages");
+	ok(shmctl(id, IPC_RMID, NULL) == 0, "IPC_RMID");
+	root_is_empty("after the control tests");
+}
+
+/* A child racing to make the key with IPC_EXCL: exit 0 made, 1 EEXIST, 2 other. */
+static int race_one(int fd, key_t key)
+{
+	char c;
+
+	if (read(fd, &c, 1) != 1)
+		return 3;
+	if (shmget(key, 4096, IPC_CREAT | IPC_EXCL | 0600) > 0)
+		return 0;
+	return errno == EEXIST ? 1 : 2;
+}
+
+static void test_excl_race(void)
+{
+	int rounds = quick() ? 3 : 20, bad = 0;
+
+	for (int r = 0; r < rounds; r++) {
+		key_t key = 0x5e7b00 + r;
+		int go[2], made = 0, exist = 0;
+		pid_t pids[8];
+
+		if (pipe(go) < 0)
+			bail("pipe");
+		for (int i = 0; i < 8; i++) {
+			pids[i] = fork();
+			if (pids[i] == 0) {
+				close(go[1]);
+				_exit(race_one(go[0], key));
+			}
+		}
+		close(go[0]);
+		if (write(go[1], "12345678", 8) != 8) /* one byte each: they start together */
+			bail("write");
+		close(go[1]);
+		for (int i = 0; i < 8; i++) {
+			int st = wait_status(pids[i]);
+
+			made += st == 0;
+			exist += st == 1;
+			if (st > 1)
+				diag("a racer exited %d", st);
+		}
+		bad += !(made == 1 && exist == 7);
+		if (made != 1 || exist != 7)
+			diag("round %d: %d made, %d EEXIST", r, made, exist);
+		shmctl(shmget(key, 0, 0), IPC_RMID, NULL);
+	}
+	ok(bad == 0, "8 processes race IPC_CREAT|IPC_EXCL on one key, %d rounds: exactly one makes it", rounds);
+	root_is_empty("after the races");
+}
+
+int main(int argc, char **argv)
+{
+	self_path = argv[0];
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	tap_nested = argc > 1;
+	if (argc > 3 && strcmp(argv[1], "attach") == 0)
+		return attach_check(argv[2], argv[3]);
+	if (argc > 2 && strcmp(argv[1], "hold") == 0)
+		return hold(argv[2]);
+
+	test_private();
+	test_keys();
+	test_persistence();
+	test_rmid_attached();
+	test_nattch();
+	test_attach_flags();
+	test_control();
+	test_excl_race();
+	return done_testing();
+}
