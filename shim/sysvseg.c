@@ -155,8 +155,11 @@ int sysv_seg_open(int root_fd, uid_t root_owner, int id, int access,
 	sysv_seg_name(id, name);
 	seg->fd = open_seg_file(root_fd, name, access == SEG_STATUS ? O_RDONLY : access);
 	if (seg->fd < 0) {
-		if (errno == EACCES && access == SEG_STATUS)
-			return status_only(root_fd, name, root_owner, id, seg, why);
+		/* Refused: a segment the mode keeps from the caller, or no segment at all? */
+		if (errno == EACCES)
+			return status_only(root_fd, name, root_owner, id, seg, why) < 0 ? -1 :
+			       access == SEG_STATUS ? 0 : refuse(why, EACCES, "the segment's file "
+								  "mode does not let the caller open it");
 		if (errno == ENOENT)
 			return refuse(why, EINVAL, "no segment with this id (or it was removed)");
 		if (errno == ELOOP || errno == ENXIO || errno == EISDIR)

@@ -19,7 +19,7 @@
 #define SHM_REMAP 040000
 #endif
 
-static char p1[PATH_MAX];
+static char p1[PATH_MAX], p2[PATH_MAX];
 
 static const char *seg_path(char *buf, int id)
 {
@@ -42,6 +42,17 @@ static long nattch(int id)
 	struct shmid_ds ds;
 
 	return shmctl(id, IPC_STAT, &ds) == 0 ? (long)ds.shm_nattch : -1;
+}
+
+/* In a child, as nobody: plants a "link" to target or a "fifo" at path. */
+static int plant(void *arg)
+{
+	char **a = arg;
+
+	become("nobody");
+	if (strcmp(a[0], "link") == 0)
+		return symlink(a[2], a[1]) == 0 ? 0 : 1;
+	return mkfifo(a[1], 0666) == 0 ? 0 : 1;
 }
 
 static bool zeroes(const char *p, size_t n)
@@ -342,6 +353,144 @@ static void test_control(void)
 	root_is_empty("after the control tests");
 }
 
+/* One call made as another user in a child (see as_user). */
+struct op {
+	const char *user;
+	enum { GET, ATTACH, ATTACH_RO, READ, WRITE, STAT, SET, RMID } what;
+	key_t key;
+	int id;
+	int flags;     /* GET: shmget's flags (IPC_CREAT: size 4096) */
+	const char *text; /* READ: what must be there; WRITE: what to write */
+};
+
+static int do_op(void *arg)
+{
+	const struct op *o = arg;
+	struct shmid_ds ds;
+	char *p;
+	int r = 0;
+
+	become(o->user);
+	alarm(10); /* a call that hangs fails the test rather than stopping it */
+	switch (o->what) {
+	case GET: /* id 0: any id will do */
+		r = shmget(o->key, o->flags & IPC_CREAT ? 4096 : 0, o->flags);
+		if (r >= 0 && o->id != 0 && r != o->id)
+			return 100;
+		r = r >= 0 ? 0 : -1;
+		break;
+	case ATTACH:
+	case ATTACH_RO:
+		r = shmat(o->id, NULL, o->what == ATTACH_RO ? SHM_RDONLY : 0) == (void *)-1 ? -1 : 0;
+		break;
+	case READ:
+		p = shmat(o->id, NULL, SHM_RDONLY);
+		if (p == (void *)-1)
+			break;
+		return strcmp(p, o->text) == 0 ? 0 : 101;
+	case WRITE:
+		p = shmat(o->id, NULL, 0);
+		if (p == (void *)-1)
+			break;
+		strcpy(p, o->text);
+		return 0;
+	case STAT:
+		r = shmctl(o->id, IPC_STAT, &ds);
+		break;
+	case SET:
+		r = shmctl(o->id, IPC_STAT, &ds);
+		ds.shm_perm.mode = 0666;
+		r = r == 0 ? shmctl(o->id, IPC_SET, &ds) : r;
+		break;
+	case RMID:
+		r = shmctl(o->id, IPC_RMID, NULL);
+		break;
+	}
+	return r == 0 ? 0 : errno > 0 && errno < 100 ? errno : 99;
+}
+
+/* The errno of the call (0 if it did what it should), made as o->user. */
+static int as_user(struct op o)
+{
+	return in_child(do_op, &o);
+}
+
+/* Another user's attacks on root's segments, and on daemon's, in the sticky root. */
+static void test_other_user(void)
+{
+	int id, fd;
+	struct stat st;
+
+	if (geteuid() != 0) {
+		skip(17, "another user's calls take root (to become nobody and daemon)");
+		return;
+	}
+	id = shmget(0x5e7c1, 4096, IPC_CREAT | 0600);
+	ok(as_user((struct op){ "nobody", GET, 0x5e7c1, id, 0600, NULL }) == EACCES,
+	   "nobody: shmget of root's 0600 segment asking for read and write: EACCES");
+	ok(as_user((struct op){ "nobody", GET, 0x5e7c1, id, 0, NULL }) == 0,
+	   "nobody: shmget asking for nothing finds it, as Linux's does");
+	ok(as_user((struct op){ "nobody", ATTACH_RO, 0, id, 0, NULL }) == EACCES &&
+	   as_user((struct op){ "nobody", ATTACH, 0, id, 0, NULL }) == EACCES,
+	   "nobody: shmat of it, read-only or not: EACCES");
+	ok(as_user((struct op){ "nobody", STAT, 0, id, 0, NULL }) == EACCES, "nobody: IPC_STAT: EACCES");
+	ok(as_user((struct op){ "nobody", SET, 0, id, 0, NULL }) == EACCES &&
+	   as_user((struct op){ "nobody", RMID, 0, id, 0, NULL }) == EPERM,
+	   "nobody: IPC_SET (after IPC_STAT's EACCES) and IPC_RMID: refused (EPERM)");
+	ok(lstat(seg_path(p1, id), &st) == 0 && (st.st_mode & 0777) == 0600 &&
+	   shmget(0x5e7c1, 0, 0) == id, "root's segment is intact, its key still finds it");
+	shmctl(id, IPC_STAT, &(struct shmid_ds){ 0 });
+	struct shmid_ds ds;
+	shmctl(id, IPC_STAT, &ds);
+	ds.shm_perm.mode = 0644;
+	shmctl(id, IPC_SET, &ds);
+	strcpy(shmat(id, NULL, 0), "root's");
+	ok(as_user((struct op){ "nobody", READ, 0, id, 0, "root's" }) == 0 &&
+	   as_user((struct op){ "nobody", ATTACH, 0, id, 0, NULL }) == EACCES,
+	   "0644: nobody attaches read-only and reads, but not for writing (EACCES)");
+	ds.shm_perm.mode = 0666;
+	shmctl(id, IPC_SET, &ds);
+	ok(as_user((struct op){ "nobody", WRITE, 0, id, 0, "nobody's" }) == 0 &&
+	   as_user((struct op){ "daemon", READ, 0, id, 0, "nobody's" }) == 0,
+	   "0666: nobody writes, daemon reads it");
+	ok(as_user((struct op){ "nobody", RMID, 0, id, 0, NULL }) == EPERM && exists(p1),
+	   "0666: nobody still cannot remove it (EPERM)");
+	shmctl(id, IPC_RMID, NULL);
+
+	/* Planted by nobody: a link at a segment's name, pointing at root's file. */
+	snprintf(p2, sizeof p2, "%s/victim", test_root());
+	fd = open(p2, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	ok(fd >= 0 && write(fd, "secret", 6) == 6, "root's victim file");
+	close(fd);
+	ok(in_child(plant, (char *[]){ "link", (char *)seg_path(p1, 4242), "victim" }) == 0 &&
+	   in_child(plant, (char *[]){ "link", (char *)key_path(p1, 0x5e7c2), "4242" }) == 0,
+	   "nobody plants .SHVD4242 -> victim and .SHVK<key> -> 4242");
+	fails_with((long)shmat(4242, NULL, 0), EINVAL, "root: shmat(4242) does not follow the link: EINVAL");
+	fails_with(shmget(0x5e7c2, 0, 0), ENOENT, "root: the key names no segment: ENOENT");
+	ok(stat(p2, &st) == 0 && st.st_size == 6 && st.st_uid == 0, "the victim file is untouched");
+	ok(as_user((struct op){ "daemon", GET, 0x5e7c2, 0, IPC_CREAT | 0600, NULL }) == EACCES,
+	   "daemon: IPC_CREAT where nobody's stale link cannot be removed (sticky root): EACCES");
+	unlink(p1);
+	unlink(seg_path(p1, 4242));
+	/* A FIFO at a segment's name must not hang the open. */
+	ok(in_child(plant, (char *[]){ "fifo", (char *)seg_path(p1, 4243), "" }) == 0 &&
+	   as_user((struct op){ "daemon", ATTACH, 0, 4243, 0, NULL }) == EINVAL,
+	   "daemon: shmat of nobody's FIFO at .SHVD4243: EINVAL, no hang");
+	unlink(p1);
+	/* nobody's segment squatting a key: found, and IPC_STAT tells whose. */
+	ok(as_user((struct op){ "nobody", GET, 0x5e7c3, 0, IPC_CREAT | 0666, NULL }) == 0,
+	   "nobody makes a 0666 segment with the key daemon will use");
+	id = shmget(0x5e7c3, 0, 0);
+	ok(id > 0 && shmctl(id, IPC_STAT, &ds) == 0 && ds.shm_perm.uid == getpwnam("nobody")->pw_uid &&
+	   ds.shm_perm.cuid == getpwnam("nobody")->pw_uid,
+	   "the key's segment is nobody's, and IPC_STAT says so (uid, cuid)");
+	ok(as_user((struct op){ "daemon", GET, 0x5e7c3, id, IPC_CREAT | IPC_EXCL | 0600, NULL }) == EEXIST,
+	   "daemon's IPC_CREAT|IPC_EXCL on it: EEXIST, as with Linux's");
+	shmctl(id, IPC_RMID, NULL);
+	unlink(p2);
+	root_is_empty("after another user's attacks");
+}
+
 /* A child racing to make the key with IPC_EXCL: exit 0 made, 1 EEXIST, 2 other. */
 static int race_one(int fd, key_t key)
 {
@@ -411,5 +560,6 @@ int main(int argc, char **argv)
 	test_attach_flags();
 	test_control();
 	test_excl_race();
+	test_other_user();
 	return done_testing();
 }
