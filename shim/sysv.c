@@ -250,26 +250,27 @@ static int files_shmget(key_t key, size_t size, int flg, struct refusal *why)
 	return id;
 }
 
-/* The address to attach at, as the kernel rounds and checks it; 1 if refused. */
-static uintptr_t attach_address(const void *addr, int flg, int *mflags, struct refusal *why)
+/*
+ * The address to attach at, as the kernel rounds and checks it, in *at
+ * (NULL: anywhere), and the mmap flags that go with it. Returns 0 or -1.
+ */
+static int attach_address(const void *addr, int flg, void **at, int *mflags, struct refusal *why)
 {
-	uintptr_t a = (uintptr_t)addr, lba = (uintptr_t)SHMLBA;
+	uintptr_t a = (uintptr_t)addr, lba = (uintptr_t)SHMLBA, off = a & (lba - 1);
 
-	if (a == 0) {
-		if (flg & SHM_REMAP)
-			return refuse(why, EINVAL, "SHM_REMAP without an address"), 1;
-		return 0;
+	*at = NULL;
+	if (addr == NULL)
+		return flg & SHM_REMAP ? refuse(why, EINVAL, "SHM_REMAP without an address") : 0;
+	if (off != 0 && !(flg & SHM_RND)) {
+		if (a & ((uintptr_t)sysconf(_SC_PAGESIZE) - 1))
+			return refuse(why, EINVAL, "an address not page-aligned, without SHM_RND");
+		off = 0;
 	}
-	if (a & (lba - 1)) {
-		if (!(flg & SHM_RND)) {
-			if (a & ((uintptr_t)sysconf(_SC_PAGESIZE) - 1))
-				return refuse(why, EINVAL, "an address not page-aligned, without SHM_RND"), 1;
-		} else if ((a &= ~(lba - 1)) == 0 && (flg & SHM_REMAP)) {
-			return refuse(why, EINVAL, "SHM_RND rounds the address to 0, with SHM_REMAP"), 1;
-		}
-	}
+	if (off == a && (flg & SHM_REMAP))
+		return refuse(why, EINVAL, "SHM_RND rounds the address to 0, with SHM_REMAP");
+	*at = (void *)((const char *)addr - off); /* rounded down to SHMLBA with SHM_RND */
 	*mflags |= flg & SHM_REMAP ? MAP_FIXED : MAP_FIXED_NOREPLACE;
-	return a;
+	return 0;
 }
 
 static void *files_shmat(int id, const void *addr, int flg, struct refusal *why)
@@ -277,19 +278,18 @@ static void *files_shmat(int id, const void *addr, int flg, struct refusal *why)
 	bool ro = flg & SHM_RDONLY;
 	int prot = PROT_READ | (ro ? 0 : PROT_WRITE) | (flg & SHM_EXEC ? PROT_EXEC : 0);
 	int mflags = MAP_SHARED;
-	uintptr_t a = attach_address(addr, flg, &mflags, why);
 	struct sysv_seg seg;
 	struct root r;
-	void *p = MAP_FAILED;
+	void *p = MAP_FAILED, *at;
 
-	if (a == 1 || root_open(&r, why) < 0)
+	if (attach_address(addr, flg, &at, &mflags, why) < 0 || root_open(&r, why) < 0)
 		return MAP_FAILED;
 	if (sysv_seg_open(r.fd, r.owner, id, ro ? O_RDONLY : O_RDWR, &seg, why) == 0) {
 		if (may(&seg, ro ? 4 : 6, why) == 0)
-			p = mmap((void *)a, seg.hdr.size, prot, mflags, seg.fd, SYSV_DATA_OFF);
+			p = mmap(at, seg.hdr.size, prot, mflags, seg.fd, SYSV_DATA_OFF);
 		if (p == MAP_FAILED && errno == EEXIST)
 			refuse(why, EINVAL, "the address is in use (no SHM_REMAP)");
-		if (p != MAP_FAILED && a != 0 && p != (void *)a) {
+		if (p != MAP_FAILED && at != NULL && p != at) {
 			munmap(p, seg.hdr.size); /* a kernel before 4.17: no MAP_FIXED_NOREPLACE */
 			p = MAP_FAILED;
 			refuse(why, EINVAL, "the address is in use (no SHM_REMAP)");
@@ -509,7 +509,8 @@ EXPORT void *shmat(int id, const void *addr, int flg)
 	if (config_get()->debug) {
 		char args[64];
 
-		snprintf(args, sizeof args, "id %d, address %p, flags 0%o", id, addr, (unsigned)flg);
+		snprintf(args, sizeof args, "id %d, address 0x%lx, flags 0%o", id,
+			 (unsigned long)(uintptr_t)addr, (unsigned)flg);
 		trace("shmat", args, &why, p == MAP_FAILED ? -1 : 0);
 	}
 	api_cancel_restore(state);
@@ -528,7 +529,7 @@ EXPORT int shmdt(const void *addr)
 	if (config_get()->debug) {
 		char args[32];
 
-		snprintf(args, sizeof args, "address %p", addr);
+		snprintf(args, sizeof args, "address 0x%lx", (unsigned long)(uintptr_t)addr);
 		trace("shmdt", args, &why, r);
 	}
 	api_cancel_restore(state);

@@ -542,6 +542,75 @@ static void test_excl_race(void)
 	root_is_empty("after the races");
 }
 
+/* Sub-run "kernel": shmget must give a kernel segment, the root stay empty. */
+static int kernel_segment(void)
+{
+	int id = shmget(IPC_PRIVATE, 4096, 0600), found = 0;
+	char line[256];
+	FILE *f = fopen("/proc/sysvipc/shm", "r");
+
+	if (id < 0)
+		return 1;
+	while (f != NULL && fgets(line, sizeof line, f) != NULL) {
+		int key, shmid;
+
+		found |= sscanf(line, "%d %d", &key, &shmid) == 2 && shmid == id;
+	}
+	if (f != NULL)
+		fclose(f);
+	shmctl(id, IPC_RMID, NULL);
+	return count_entries(test_root()) != 0 ? 2 : f != NULL && !found ? 3 : 0;
+}
+
+/* Sub-run "debug": calls the shim refuses, for their trace lines. */
+static int debug_calls(void)
+{
+	shmget(0x5e7d1, 0, 0);
+	shmat(123456789, NULL, 0);
+	return 0;
+}
+
+static char *slurp(const char *path)
+{
+	static char buf[8192];
+	int fd = open(path, O_RDONLY);
+	ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
+
+	if (fd >= 0)
+		close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	return buf;
+}
+
+static void test_settings(void)
+{
+	char errfile[PATH_MAX];
+	const char *out;
+
+	snprintf(errfile, sizeof errfile, "%s.err", test_root());
+	ok(run_self("kernel", "SHMSHIM_SYSV", "native", NULL) == 0,
+	   "SHMSHIM_SYSV=native: shmget makes a kernel segment (in /proc/sysvipc/shm), no file");
+	ok(run_self("kernel", "SHMSHIM_SYSV", NULL, NULL) == 0,
+	   "SHMSHIM_SYSV unset, where the kernel has System V: the kernel's segment, no file");
+	ok(run_self("kernel", "SHMSHIM_SYSV", "file", errfile) == 0,
+	   "SHMSHIM_SYSV=file (not understood): auto, the kernel's segment");
+	out = slurp(errfile);
+	ok(strstr(out, "shmshim: SHMSHIM_SYSV is not understood (it takes files, native or auto): "
+		       "auto is used") != NULL, "... and it says so on stderr");
+	ok(run_self("debug", "SHMSHIM_DEBUG", "1", errfile) == 0, "SHMSHIM_DEBUG=1 with files");
+	out = slurp(errfile);
+	ok(strstr(out, "shmget(\"key 0x0005e7d1, size 0, flags 00\") file - = -1 ENOENT") != NULL &&
+	   strstr(out, ": the key has no segment, and no IPC_CREAT\n") != NULL,
+	   "the trace names the key, size and flags, the errno and why");
+	ok(strstr(out, "shmat(\"id 123456789, address 0x0, flags 00\") file - = -1 EINVAL") != NULL &&
+	   strstr(out, ": no segment with this id (or it was removed)\n") != NULL,
+	   "shmat's line names the id and why it failed");
+	if (!ok(strstr(out, "shmat") != NULL, "(the trace was written)"))
+		diag("%s", out);
+	unlink(errfile);
+	root_is_empty("after the sub-runs");
+}
+
 int main(int argc, char **argv)
 {
 	self_path = argv[0];
@@ -551,6 +620,10 @@ int main(int argc, char **argv)
 		return attach_check(argv[2], argv[3]);
 	if (argc > 2 && strcmp(argv[1], "hold") == 0)
 		return hold(argv[2]);
+	if (argc > 1 && strcmp(argv[1], "kernel") == 0)
+		return kernel_segment();
+	if (argc > 1 && strcmp(argv[1], "debug") == 0)
+		return debug_calls();
 
 	test_private();
 	test_keys();
@@ -561,5 +634,6 @@ int main(int argc, char **argv)
 	test_control();
 	test_excl_race();
 	test_other_user();
+	test_settings();
 	return done_testing();
 }
