@@ -27,7 +27,7 @@ UNIT_TESTS  = t_md5 t_name
 # objects linked in under the sanitizers, and under valgrind.
 API_TESTS   = t_shm t_lock t_race t_fail t_users t_sem t_hostile t_sysv
 # Helper programs the scripts run under the preload.
-HELPERS     = symver_open shm_tool parity
+HELPERS     = symver_open shm_tool parity nosysv
 
 # The one place the version is set: VERSION. The programs' --version, the
 # wheel, the Debian package, the Lambda layers and the source tarball all
@@ -158,6 +158,11 @@ $(B)/tests/oldrt/librt.so: tests/old_librt.c tests/old_librt.map
 
 $(B)/tests/shm_tool: tests/shm_tool.c | $(B)/tests
 	$(CC) $(TEST_CFLAGS) -o $@ $< -lrt
+
+# Runs a program where the System V shared memory calls fail with ENOSYS
+# (a seccomp filter), for tests/sysv-programs.t.
+$(B)/tests/nosysv: tests/nosysv.c | $(B)/tests
+	$(CC) $(TEST_CFLAGS) -o $@ $<
 
 # Runs natively as well as under the preload: never linked with the shim.
 $(B)/tests/parity: tests/parity.c $(B)/obj/errname.o | $(B)/tests

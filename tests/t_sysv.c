@@ -55,6 +55,28 @@ static int plant(void *arg)
 	return mkfifo(a[1], 0666) == 0 ? 0 : 1;
 }
 
+/*
+ * In a child, as nobody: copies the segment file a[0] to <root>/fake with
+ * the header's id set to a[1], and links .SHVD<a[1]> to it.
+ */
+static int fake_segment(void *arg)
+{
+	char **a = arg, buf[65536 + 4096], fake[PATH_MAX], link[PATH_MAX];
+	int32_t id = atoi(a[1]);
+	int in = open(a[0], O_RDONLY), out;
+	ssize_t n = in >= 0 ? read(in, buf, sizeof buf) : -1;
+
+	become("nobody");
+	in_root(fake, sizeof fake, "fake");
+	out = open(fake, O_WRONLY | O_CREAT | O_EXCL, 0644);
+	if (n < 65536 || out < 0)
+		return 1;
+	memcpy(buf + 8, &id, sizeof id); /* the header's id follows its 8-byte magic */
+	if (write(out, buf, (size_t)n) != n || close(out) < 0)
+		return 2;
+	return symlink("fake", seg_path(link, id)) == 0 ? 0 : 3;
+}
+
 static bool zeroes(const char *p, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -472,6 +494,30 @@ static void test_other_user(void)
 	   "daemon: IPC_CREAT where nobody's stale link cannot be removed (sticky root): EACCES");
 	unlink(p1);
 	unlink(seg_path(p1, 4242));
+	/* nobody's link at a key, naming root's segment of another key. */
+	id = shmget(0x5e7c4, 4096, IPC_CREAT | 0644);
+	snprintf(p2, sizeof p2, "%d", id);
+	ok(in_child(plant, (char *[]){ "link", (char *)key_path(p1, 0x5e7c5), p2 }) == 0,
+	   "nobody plants .SHVK<key2> naming root's segment of key1");
+	fails_with(shmget(0x5e7c5, 0, 0), ENOENT, "root: key2 finds nothing (the segment's header has key1)");
+	unlink(p1);
+	/* nobody's copy of a segment's file, reached through a link at a segment's name. */
+	ok(in_child(fake_segment, (char *[]){ (char *)seg_path(p1, id), "4244" }) == 0,
+	   "nobody copies root's segment file as <root>/fake (header id 4244), links .SHVD4244 to it");
+	fails_with((long)shmat(4244, NULL, 0), EINVAL, "root: shmat(4244) does not follow the link: EINVAL");
+	unlink(seg_path(p1, 4244));
+	unlink(in_root(p1, sizeof p1, "fake"));
+	/* In a root without the sticky bit the file system would let nobody unlink: the shim does not. */
+	ds.shm_perm.mode = 0666;
+	shmctl(id, IPC_STAT, &ds);
+	ds.shm_perm.mode = 0666;
+	shmctl(id, IPC_SET, &ds);
+	chmod(test_root(), 0777);
+	ok(as_user((struct op){ "nobody", RMID, 0, id, 0, NULL }) == EPERM && exists(seg_path(p1, id)),
+	   "root 0777 (not sticky): nobody's IPC_RMID of root's 0666 segment is still EPERM");
+	chmod(test_root(), 01777);
+	shmctl(id, IPC_RMID, NULL);
+	snprintf(p2, sizeof p2, "%s/victim", test_root());
 	/* A FIFO at a segment's name must not hang the open. */
 	ok(in_child(plant, (char *[]){ "fifo", (char *)seg_path(p1, 4243), "" }) == 0 &&
 	   as_user((struct op){ "daemon", ATTACH, 0, 4243, 0, NULL }) == EINVAL,
@@ -562,6 +608,18 @@ static int kernel_segment(void)
 	return count_entries(test_root()) != 0 ? 2 : f != NULL && !found ? 3 : 0;
 }
 
+/* Sub-run "refused" (in the sandbox): shmget fails with ENOSYS; "files": makes a file. */
+static int sandbox_segment(bool files)
+{
+	int id = shmget(IPC_PRIVATE, 4096, 0600);
+
+	if (!files)
+		return id == -1 && errno == ENOSYS ? 0 : 1;
+	if (id < 0 || !exists(seg_path(p1, id)))
+		return 2;
+	return shmctl(id, IPC_RMID, NULL) == 0 ? 0 : 3;
+}
+
 /* Sub-run "debug": calls the shim refuses, for their trace lines. */
 static int debug_calls(void)
 {
@@ -588,6 +646,16 @@ static void test_settings(void)
 	const char *out;
 
 	snprintf(errfile, sizeof errfile, "%s.err", test_root());
+	if (getenv("SHMSHIM_TEST_SANDBOX") != NULL) {
+		ok(run_self("files", "SHMSHIM_SYSV", NULL, NULL) == 0,
+		   "in the sandbox, SHMSHIM_SYSV unset: segments are files (the kernel refuses)");
+		ok(run_self("refused", "SHMSHIM_SYSV", "native", NULL) == 0,
+		   "in the sandbox, SHMSHIM_SYSV=native: shmget fails with ENOSYS, as without the shim");
+		ok(run_self("files", "SHMSHIM_SYSV", "files", NULL) == 0,
+		   "in the sandbox, SHMSHIM_SYSV=files: files");
+		root_is_empty("after the sub-runs");
+		return;
+	}
 	ok(run_self("kernel", "SHMSHIM_SYSV", "native", NULL) == 0,
 	   "SHMSHIM_SYSV=native: shmget makes a kernel segment (in /proc/sysvipc/shm), no file");
 	ok(run_self("kernel", "SHMSHIM_SYSV", NULL, NULL) == 0,
@@ -624,6 +692,8 @@ int main(int argc, char **argv)
 		return kernel_segment();
 	if (argc > 1 && strcmp(argv[1], "debug") == 0)
 		return debug_calls();
+	if (argc > 1 && (strcmp(argv[1], "refused") == 0 || strcmp(argv[1], "files") == 0))
+		return sandbox_segment(strcmp(argv[1], "files") == 0);
 
 	test_private();
 	test_keys();
