@@ -53,13 +53,13 @@ check "... while running a command fails with 125, says why, and runs nothing" \
 
 # Options, in both forms; the environment the command gets.
 # shellcheck disable=SC2016 # expanded by the inner shell
-show='echo "$SHMSHIM_DIR|$SHMSHIM_NAMES|$SHMSHIM_LOCK_TIMEOUT_MS|${SHMSHIM_DEBUG-}"'
-run --dir="$root" --names=glibc --lock-timeout=250 --debug sh -c "$show"
-check "--dir=DIR --names=glibc --lock-timeout=N --debug set the variables" \
-	test "$status $out" = "0 $real_root|glibc|250|1"
-run -d "$root" --names strict --lock-timeout 0 sh -c "$show"
-check "-d DIR --names RULES --lock-timeout N set them too" \
-	test "$status $out" = "0 $real_root|strict|0|"
+show='echo "$SHMSHIM_DIR|$SHMSHIM_NAMES|$SHMSHIM_LOCK_TIMEOUT_MS|${SHMSHIM_DEBUG-}|${SHMSHIM_SYSV-}"'
+run --dir="$root" --names=glibc --lock-timeout=250 --debug --sysv=files sh -c "$show"
+check "--dir=DIR --names=glibc --lock-timeout=N --debug --sysv=files set the variables" \
+	test "$status $out" = "0 $real_root|glibc|250|1|files"
+run -d "$root" --names strict --lock-timeout 0 --sysv native sh -c "$show"
+check "-d DIR --names RULES --lock-timeout N --sysv WHERE set them too" \
+	test "$status $out" = "0 $real_root|strict|0||native"
 # shellcheck disable=SC2016 # expanded by the inner shell
 (cd "$root" && "$launcher" -d . sh -c 'echo "$SHMSHIM_DIR"' >"$work/out")
 check "-d makes a relative directory absolute" test "$(cat "$work/out")" = "$real_root"
@@ -76,6 +76,7 @@ usage_error() {
 }
 check "no command: exit 2 and the hint" usage_error
 check "--names=GLIBC: exit 2" usage_error --names=GLIBC true
+check "--sysv=file: exit 2" usage_error --sysv=file true
 check "--lock-timeout=12x: exit 2" usage_error --lock-timeout=12x true
 check "--lock-timeout=: exit 2" usage_error --lock-timeout= true
 check "an unknown option: exit 2" usage_error --bogus true

@@ -96,6 +96,7 @@ struct options {
 	char dir[PATH_MAX];	/* -d, made absolute; "" when not given */
 	const char *names;	/* --names */
 	const char *lock_timeout; /* --lock-timeout */
+	const char *sysv;	/* --sysv */
 	bool debug;		/* --debug */
 	bool print_lib;		/* --print-lib */
 };
@@ -114,6 +115,9 @@ static void usage(void)
 	      "      --names=RULES      glibc or strict name rules (sets SHMSHIM_NAMES)\n"
 	      "      --lock-timeout=MS  give up on a busy lock after MS milliseconds\n"
 	      "                         (sets SHMSHIM_LOCK_TIMEOUT_MS)\n"
+	      "      --sysv=WHERE       System V shared memory in files, native (the\n"
+	      "                         kernel's) or auto: files where the kernel refuses\n"
+	      "                         it (sets SHMSHIM_SYSV)\n"
 	      "      --print-lib        print the library's path and exit\n"
 	      "  -h, --help             print this help and exit\n"
 	      "  -V, --version          print the version and exit\n"
@@ -337,6 +341,7 @@ static _Noreturn void bad_option(int c, const struct option *longs, char **argv)
 		USAGE_ERROR(arg, " needs ",
 			    optopt == 'd' ? "a directory" :
 			    strcmp(long_name(longs, optopt), "names") == 0 ? "glibc or strict" :
+			    strcmp(long_name(longs, optopt), "sysv") == 0 ? "files, native or auto" :
 			    "milliseconds");
 	if (optopt >= 256)
 		USAGE_ERROR("--", long_name(longs, optopt), " takes no value");
@@ -352,12 +357,13 @@ static _Noreturn void bad_option(int c, const struct option *longs, char **argv)
  */
 static int parse_options(int argc, char **argv, struct options *o)
 {
-	enum { OPT_DEBUG = 256, OPT_NAMES, OPT_LOCK_TIMEOUT, OPT_PRINT_LIB };
+	enum { OPT_DEBUG = 256, OPT_NAMES, OPT_LOCK_TIMEOUT, OPT_SYSV, OPT_PRINT_LIB };
 	static const struct option longs[] = {
 		{ "dir", required_argument, NULL, 'd' },
 		{ "debug", no_argument, NULL, OPT_DEBUG },
 		{ "names", required_argument, NULL, OPT_NAMES },
 		{ "lock-timeout", required_argument, NULL, OPT_LOCK_TIMEOUT },
+		{ "sysv", required_argument, NULL, OPT_SYSV },
 		{ "print-lib", no_argument, NULL, OPT_PRINT_LIB },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -375,6 +381,12 @@ static int parse_options(int argc, char **argv, struct options *o)
 			if (strcmp(optarg, "glibc") != 0 && strcmp(optarg, "strict") != 0)
 				USAGE_ERROR("--names: '", optarg, "' is neither glibc nor strict");
 			o->names = optarg;
+			break;
+		case OPT_SYSV:
+			if (strcmp(optarg, "files") != 0 && strcmp(optarg, "native") != 0 &&
+			    strcmp(optarg, "auto") != 0)
+				USAGE_ERROR("--sysv: '", optarg, "' is not files, native or auto");
+			o->sysv = optarg;
 			break;
 		case OPT_LOCK_TIMEOUT:
 			if (!all_digits(optarg))
@@ -447,6 +459,8 @@ static void set_environment(const struct options *o, const char *lib)
 		set("SHMSHIM_NAMES", o->names);
 	if (o->lock_timeout)
 		set("SHMSHIM_LOCK_TIMEOUT_MS", o->lock_timeout);
+	if (o->sysv)
+		set("SHMSHIM_SYSV", o->sysv);
 }
 
 /* What an ELF header says, as far as the launcher cares. */
