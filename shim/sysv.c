@@ -25,6 +25,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/shm.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -118,18 +119,25 @@ static void root_close(struct root *r)
 }
 
 /*
- * The creator's ids: the header's (no file system keeps them). Whoever may
- * write the segment may write them; they give no access the file's owner
- * and mode do not (see sysvseg.c).
+ * The creator's ids: the header's, when they name the file's owner. No
+ * file system keeps them, and whoever may write a segment may write its
+ * header: a creator other than the owner could be anyone's claim. So
+ * after root gives a segment away (IPC_SET), its creator reads as its new
+ * owner.
  */
+static bool creator_known(const struct sysv_seg *s)
+{
+	return s->header && (uid_t)s->hdr.cuid == s->st.st_uid;
+}
+
 static uid_t creator_uid(const struct sysv_seg *s)
 {
-	return s->header ? (uid_t)s->hdr.cuid : s->st.st_uid;
+	return creator_known(s) ? (uid_t)s->hdr.cuid : s->st.st_uid;
 }
 
 static gid_t creator_gid(const struct sysv_seg *s)
 {
-	return s->header ? (gid_t)s->hdr.cgid : s->st.st_gid;
+	return creator_known(s) ? (gid_t)s->hdr.cgid : s->st.st_gid;
 }
 
 static bool in_group(gid_t g)
@@ -302,6 +310,15 @@ static void *files_shmat(int id, const void *addr, int flg, struct refusal *why)
 	return p;
 }
 
+/* The file's identity as /proc/PID/maps shows it (see maps_file_id). */
+static void maps_id(const struct sysv_seg *s, dev_t *dev, ino_t *ino)
+{
+	if (s->fd < 0 || maps_file_id(s->fd, dev, ino) < 0) {
+		*dev = s->st.st_dev;
+		*ino = s->st.st_ino;
+	}
+}
+
 static int files_shmdt(const void *addr, struct refusal *why)
 {
 	struct sysv_seg seg;
@@ -317,7 +334,11 @@ static int files_shmdt(const void *addr, struct refusal *why)
 		return -1;
 	if (root_open(&r, NULL) == 0) {
 		if (sysv_seg_open(r.fd, r.owner, id, O_RDWR, &seg, NULL) == 0) {
-			if (seg.st.st_dev == dev && seg.st.st_ino == ino)
+			dev_t seg_dev;
+			ino_t seg_ino;
+
+			maps_id(&seg, &seg_dev, &seg_ino);
+			if (seg_dev == dev && seg_ino == ino)
 				stamp_use(seg.fd, offsetof(struct sysv_header, dtime));
 			sysv_seg_close(&seg);
 		}
@@ -328,7 +349,12 @@ static int files_shmdt(const void *addr, struct refusal *why)
 
 static void fill_stat(const struct sysv_seg *s, struct shmid_ds *buf)
 {
-	long n = maps_count(s->st.st_dev, s->st.st_ino);
+	dev_t dev;
+	ino_t ino;
+	long n;
+
+	maps_id(s, &dev, &ino);
+	n = maps_count(dev, ino);
 
 	memset(buf, 0, sizeof *buf);
 	buf->shm_perm.__key = s->hdr.key;
@@ -346,31 +372,80 @@ static void fill_stat(const struct sysv_seg *s, struct shmid_ds *buf)
 	buf->shm_nattch = n > 0 ? (shmatt_t)n : 0;
 }
 
+/*
+ * A descriptor of the segment's file to change it through: seg's own, or
+ * else (its mode keeps the caller from reading it) one opened O_PATH and
+ * checked to be the same file. Never the name: the owner of a segment
+ * could swap its file for a link to another file meanwhile, and the
+ * caller may be root. *path_fd says whether it is a new O_PATH one.
+ */
+static int change_fd(const struct root *r, const struct sysv_seg *s, bool *path_fd)
+{
+	char name[SYSV_NAME_MAX];
+	struct stat st;
+	int fd;
+
+	*path_fd = false;
+	if (s->fd >= 0)
+		return s->fd;
+	sysv_seg_name(s->hdr.id, name);
+	fd = sys_openat(r->fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC, 0);
+	if (fd < 0)
+		return errno == ENOENT ? (errno = EINVAL, -1) : -1;
+	if (sys_fstat(fd, &st) < 0 || st.st_dev != s->st.st_dev || st.st_ino != s->st.st_ino) {
+		close(fd);
+		errno = EINVAL; /* removed or replaced meanwhile */
+		return -1;
+	}
+	*path_fd = true;
+	return fd;
+}
+
+/* fchmod, for an O_PATH descriptor too: through /proc/self/fd, as glibc does. */
+static int chmod_fd(int fd, bool path_fd, mode_t mode)
+{
+	char proc[32];
+
+	if (!path_fd)
+		return fchmod(fd, mode);
+	snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+	return (int)syscall(SYS_fchmodat, AT_FDCWD, proc, mode);
+}
+
+/* Sets the change time, when the caller may write the file (still seg's). */
+static void stamp_change(const struct root *r, const struct sysv_seg *s)
+{
+	int64_t now = (int64_t)time(NULL);
+	struct sysv_seg w;
+
+	if (sysv_seg_open(r->fd, r->owner, s->hdr.id, O_RDWR, &w, NULL) < 0)
+		return;
+	if (w.st.st_dev == s->st.st_dev && w.st.st_ino == s->st.st_ino)
+		stamp(w.fd, offsetof(struct sysv_header, ctime), &now, sizeof now);
+	sysv_seg_close(&w);
+}
+
 /* IPC_SET: the new owner (root only) and mode; the change time. */
 static int set_perm(const struct root *r, const struct sysv_seg *s, const struct shmid_ds *buf,
 		    struct refusal *why)
 {
-	char name[SYSV_NAME_MAX];
-	struct sysv_seg w;
+	bool path_fd;
+	int fd, result = -1;
 
-	sysv_seg_name(s->hdr.id, name);
-	if (buf->shm_perm.uid != s->st.st_uid || buf->shm_perm.gid != s->st.st_gid) {
-		if (geteuid() != 0)
-			return refuse(why, EPERM, "only root can give a segment to another user or group "
-				      "(its file's owner)");
-		if (fchownat(r->fd, name, buf->shm_perm.uid, buf->shm_perm.gid, AT_SYMLINK_NOFOLLOW) < 0)
-			return -1;
-	}
-	/* The file was checked a regular file; in a sticky root only its owner could swap it. */
-	if (fchmodat(r->fd, name, buf->shm_perm.mode & 0777, 0) < 0)
+	if ((buf->shm_perm.uid != s->st.st_uid || buf->shm_perm.gid != s->st.st_gid) && geteuid() != 0)
+		return refuse(why, EPERM, "only root can give a segment to another user or group "
+			      "(its file's owner)");
+	fd = change_fd(r, s, &path_fd);
+	if (fd < 0)
 		return -1;
-	if (sysv_seg_open(r->fd, r->owner, s->hdr.id, O_RDWR, &w, NULL) == 0) {
-		int64_t now = (int64_t)time(NULL);
-
-		stamp(w.fd, offsetof(struct sysv_header, ctime), &now, sizeof now);
-		sysv_seg_close(&w);
-	}
-	return 0;
+	if ((buf->shm_perm.uid == s->st.st_uid && buf->shm_perm.gid == s->st.st_gid) ||
+	    fchownat(fd, "", buf->shm_perm.uid, buf->shm_perm.gid, AT_EMPTY_PATH) == 0)
+		result = chmod_fd(fd, path_fd, buf->shm_perm.mode & 0777);
+	if (path_fd)
+		close_keep_errno(fd);
+	if (result == 0)
+		stamp_change(r, s);
+	return result;
 }
 
 /* SHM_INFO: how many segments the root holds, and their pages. */

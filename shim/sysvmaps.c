@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -139,7 +140,8 @@ static int count_vma(const struct vma *v, void *ctx)
 {
 	struct count *c = ctx;
 
-	c->n += v->dev == c->dev && v->ino == c->ino;
+	/* Attachments map the memory; the header page is only ever probed (maps_file_id). */
+	c->n += v->dev == c->dev && v->ino == c->ino && v->offset >= SYSV_DATA_OFF;
 	return 0;
 }
 
@@ -170,6 +172,44 @@ long maps_count(dev_t dev, ino_t ino)
 	}
 	closedir(d);
 	return c.n;
+}
+
+struct probe {
+	uintptr_t addr;
+	bool found;
+	dev_t dev;
+	unsigned long long ino;
+};
+
+static int probe_vma(const struct vma *v, void *ctx)
+{
+	struct probe *p = ctx;
+
+	if (v->start != p->addr)
+		return 0;
+	p->found = true;
+	p->dev = v->dev;
+	p->ino = v->ino;
+	return 1;
+}
+
+int maps_file_id(int fd, dev_t *dev, ino_t *ino)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	void *m = mmap(NULL, page, PROT_READ, MAP_SHARED, fd, 0);
+	struct probe p = { (uintptr_t)m, false, 0, 0 };
+
+	if (m == MAP_FAILED)
+		return -1;
+	each_vma("/proc/self/maps", probe_vma, &p);
+	munmap(m, page);
+	if (!p.found) {
+		errno = ENOENT;
+		return -1;
+	}
+	*dev = p.dev;
+	*ino = (ino_t)p.ino;
+	return 0;
 }
 
 /* The segment id of a mapping's path: ".../.SHVD<id>", maybe " (deleted)". */

@@ -9,12 +9,21 @@
 #include <sys/types.h>
 
 /*
- * The number of mappings of the file (dev, ino) in every process whose
- * maps the caller can read: the kernel's shm_nattch counts the same (one
- * per mapping, so through fork, and none after exec or exit). Returns -1
- * when /proc cannot be read.
+ * The number of mappings of a segment's memory, the file (dev, ino) as
+ * maps_file_id gives them, in every process whose maps the caller can
+ * read: the kernel's shm_nattch counts the same (one per mapping, so
+ * through fork, and none after exec or exit). Returns -1 when /proc
+ * cannot be read.
  */
 long maps_count(dev_t dev, ino_t ino);
+
+/*
+ * The device and inode /proc/PID/maps shows for the open file fd, learnt
+ * by mapping its first page for a moment: on overlayfs (before Linux
+ * 6.12 or so) and btrfs they are not what fstat says. Returns 0, or -1
+ * with errno when fd cannot be mapped or /proc cannot be read.
+ */
+int maps_file_id(int fd, dev_t *dev, ino_t *ino);
 
 /*
  * The attachment of this process that starts at addr: a mapping at

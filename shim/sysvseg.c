@@ -71,12 +71,13 @@ bool sysv_parse_seg_name(const char *name, int *id)
 	return strncmp(name, SYSV_SEG_PREFIX, PREFIX_LEN) == 0 && parse_id(name + PREFIX_LEN, id);
 }
 
-bool sysv_parse_key_name(const char *name, int32_t *key)
+/* prefix and a key in 8 lower-case hex digits: a key's link or lock file. */
+static bool parse_key_file(const char *prefix, const char *name, int32_t *key)
 {
 	unsigned v = 0;
 	const char *p = name + PREFIX_LEN;
 
-	if (strncmp(name, SYSV_KEY_PREFIX, PREFIX_LEN) != 0 || strlen(p) != 8)
+	if (strncmp(name, prefix, PREFIX_LEN) != 0 || strlen(p) != 8)
 		return false;
 	for (; *p; p++) {
 		int d = *p >= '0' && *p <= '9' ? *p - '0' : *p >= 'a' && *p <= 'f' ? *p - 'a' + 10 : -1;
@@ -87,6 +88,16 @@ bool sysv_parse_key_name(const char *name, int32_t *key)
 	}
 	*key = (int32_t)v;
 	return true;
+}
+
+bool sysv_parse_key_name(const char *name, int32_t *key)
+{
+	return parse_key_file(SYSV_KEY_PREFIX, name, key);
+}
+
+bool sysv_parse_lock_name(const char *name, int32_t *key)
+{
+	return parse_key_file(SYSV_LOCK_PREFIX, name, key);
 }
 
 /* A header as a segment of this id must have it, on a file of st's size. */
@@ -100,14 +111,15 @@ static bool header_valid(const struct sysv_header *h, int id, const struct stat 
 /*
  * Opens the segment file: O_NOFOLLOW, and O_NONBLOCK, which keeps a FIFO
  * planted at the name from blocking the open. An open that breaks
- * shmclean's lease on the file waits for it (EWOULDBLOCK).
+ * shmclean's lease on the file waits for it (EWOULDBLOCK), for at most
+ * timeout_ms.
  */
-static int open_seg_file(int root_fd, const char *name, int flags)
+static int open_seg_file(int root_fd, const char *name, int flags, long timeout_ms)
 {
 	struct waiter w;
 	int fd;
 
-	wait_start(&w, config_get()->lock_timeout_ms);
+	wait_start(&w, timeout_ms);
 	while ((fd = sys_openat(root_fd, name, flags | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0)) < 0 &&
 	       errno == EWOULDBLOCK && wait_step(&w) == 0)
 		;
@@ -147,13 +159,17 @@ int sysv_seg_open(int root_fd, uid_t root_owner, int id, int access,
 		  struct sysv_seg *seg, struct refusal *why)
 {
 	char name[SYSV_NAME_MAX];
+	bool nowait = access == SEG_STATUS_NOWAIT;
 
 	seg->fd = -1;
 	seg->header = false;
 	if (id <= 0)
 		return refuse(why, EINVAL, "not a segment id (ids are positive)");
+	if (nowait)
+		access = SEG_STATUS;
 	sysv_seg_name(id, name);
-	seg->fd = open_seg_file(root_fd, name, access == SEG_STATUS ? O_RDONLY : access);
+	seg->fd = open_seg_file(root_fd, name, access == SEG_STATUS ? O_RDONLY : access,
+				nowait ? 0 : config_get()->lock_timeout_ms);
 	if (seg->fd < 0) {
 		/* Refused: a segment the mode keeps from the caller, or no segment at all? */
 		if (errno == EACCES)
@@ -370,6 +386,13 @@ static void unlink_key(int root_fd, int32_t key, int id)
 		sys_unlinkat(root_fd, link, 0);
 }
 
+int sysv_seg_unlink(int root_fd, const struct sysv_seg *seg, int32_t key)
+{
+	if (key != 0)
+		unlink_key(root_fd, key, seg->hdr.id);
+	return unlink_seg(root_fd, seg);
+}
+
 int sysv_seg_remove(int root_fd, const struct sysv_seg *seg, long timeout_ms)
 {
 	char lock_name[SYSV_NAME_MAX];
@@ -378,11 +401,15 @@ int sysv_seg_remove(int root_fd, const struct sysv_seg *seg, long timeout_ms)
 
 	if (!seg->header || seg->hdr.key == 0)
 		return unlink_seg(root_fd, seg);
+	/*
+	 * Without the key's lock (another user holds it, or planted something
+	 * at its name) the segment goes all the same, and its key's link is
+	 * left stale: the next maker of the key removes it under the lock.
+	 */
 	sysv_key_name(SYSV_LOCK_PREFIX, seg->hdr.key, lock_name);
 	if (lock_take(root_fd, lock_name, timeout_ms, &lk) < 0)
-		return -1;
-	unlink_key(root_fd, seg->hdr.key, seg->hdr.id);
-	r = unlink_seg(root_fd, seg);
+		return unlink_seg(root_fd, seg);
+	r = sysv_seg_unlink(root_fd, seg, seg->hdr.key);
 	lock_release(root_fd, lock_name, &lk);
 	return r;
 }

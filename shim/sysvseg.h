@@ -59,6 +59,8 @@ void sysv_key_name(const char *prefix, int32_t key, char out[SYSV_NAME_MAX]);
  */
 bool sysv_parse_seg_name(const char *name, int *id);
 bool sysv_parse_key_name(const char *name, int32_t *key);
+/* The same for a key's lock file (".SHVL..."), for shmclean. */
+bool sysv_parse_lock_name(const char *name, int32_t *key);
 
 /* One segment, opened. */
 struct sysv_seg {
@@ -70,10 +72,16 @@ struct sysv_seg {
 
 /* How sysv_seg_open opens the file. */
 #define SEG_STATUS (-1) /* for reading if the mode allows, else not at all */
+/*
+ * SEG_STATUS, but not waiting for a lease that holds the open back (it
+ * fails with EAGAIN): for shmclean, which must wait for nobody.
+ */
+#define SEG_STATUS_NOWAIT (-2)
 
 /*
  * Opens the segment with the given id in the root (root_fd: the root's
- * directory) with access O_RDONLY, O_RDWR or SEG_STATUS, and checks it: a
+ * directory) with access O_RDONLY, O_RDWR or SEG_STATUS (or
+ * SEG_STATUS_NOWAIT), and checks it: a
  * regular file with one link, a valid header naming that id, at least as
  * long as its memory, owned by root_owner when that is not (uid_t)-1 (a
  * root that is another user's directory). With SEG_STATUS a file its mode
@@ -117,10 +125,19 @@ int sysv_seg_create(int root_fd, int32_t key, uint64_t size, mode_t mode,
 
 /*
  * Removes the segment seg: its key's link if it names it (when the header
- * tells the key) and its file, if the file at its name is still seg's.
- * Returns 0 or -1 with errno.
+ * tells the key and the key's lock can be had) and its file, if the file
+ * at its name is still seg's. Returns 0 or -1 with errno.
  */
 int sysv_seg_remove(int root_fd, const struct sysv_seg *seg, long timeout_ms);
+
+/*
+ * sysv_seg_remove for a caller that holds the key's lock already
+ * (shmclean, which takes it before its lease on the file): removes key's
+ * link if it names seg's id (key: the segment's; IPC_PRIVATE, 0, for
+ * none), then seg's file if the file at its name is still seg's. Returns
+ * 0 or -1 with errno (EINVAL: the file was removed meanwhile).
+ */
+int sysv_seg_unlink(int root_fd, const struct sysv_seg *seg, int32_t key);
 
 /*
  * Writes seg's header back (after a change of its times or ids). Returns

@@ -7,10 +7,12 @@
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <stdint.h>
 #include <signal.h>
 #include <sys/ipc.h>
 #include <sys/mman.h>
 #include <sys/shm.h>
+#include <sys/syscall.h>
 
 #include "calls.h"
 #include "tap.h"
@@ -44,7 +46,7 @@ static long nattch(int id)
 	return shmctl(id, IPC_STAT, &ds) == 0 ? (long)ds.shm_nattch : -1;
 }
 
-/* In a child, as nobody: plants a "link" to target or a "fifo" at path. */
+/* In a child, as nobody: plants a "link" to target, a "dir" or a "fifo" at path. */
 static int plant(void *arg)
 {
 	char **a = arg;
@@ -52,6 +54,8 @@ static int plant(void *arg)
 	become("nobody");
 	if (strcmp(a[0], "link") == 0)
 		return symlink(a[2], a[1]) == 0 ? 0 : 1;
+	if (strcmp(a[0], "dir") == 0)
+		return mkdir(a[1], 0755) == 0 ? 0 : 1;
 	return mkfifo(a[1], 0666) == 0 ? 0 : 1;
 }
 
@@ -358,8 +362,9 @@ static void test_control(void)
 		ds.shm_perm.uid = pw->pw_uid;
 		ok(shmctl(id, IPC_SET, &ds) == 0 && stat(p1, &st) == 0 && st.st_uid == pw->pw_uid,
 		   "IPC_SET uid (as root) gives the segment's file to daemon");
-		ok(shmctl(id, IPC_STAT, &ds) == 0 && ds.shm_perm.uid == pw->pw_uid && ds.shm_perm.cuid == 0,
-		   "uid daemon, cuid still root");
+		ok(shmctl(id, IPC_STAT, &ds) == 0 && ds.shm_perm.uid == pw->pw_uid &&
+		   ds.shm_perm.cuid == pw->pw_uid,
+		   "uid daemon, and cuid too (a creator other than the owner is not believed)");
 	} else {
 		skip(2, "IPC_SET of the uid takes root");
 	}
@@ -537,6 +542,99 @@ static void test_other_user(void)
 	root_is_empty("after another user's attacks");
 }
 
+#ifndef RENAME_EXCHANGE
+#define RENAME_EXCHANGE (1 << 1)
+#endif
+
+/*
+ * In a child, as nobody: swaps its segment file a[0] with the link a[1]
+ * (to root's file) again and again, until killed.
+ */
+static int swapper(void *arg)
+{
+	char **a = arg;
+
+	become("nobody");
+	for (;;)
+		syscall(SYS_renameat2, AT_FDCWD, a[0], AT_FDCWD, a[1], RENAME_EXCHANGE);
+	return 0;
+}
+
+/* In a child, as nobody: makes a segment of key a[0] claiming daemon as creator. */
+static int forge_creator(void *arg)
+{
+	char **a = arg, path[PATH_MAX];
+	uint32_t daemon_uid = getpwnam("daemon")->pw_uid;
+	int id, fd;
+
+	become("nobody");
+	id = shmget((key_t)strtol(a[0], NULL, 0), 4096, IPC_CREAT | 0600);
+	fd = id > 0 ? open(seg_path(path, id), O_WRONLY) : -1;
+	/* cuid follows the magic (8 bytes), id, key (4 each) and size (8) */
+	return fd >= 0 && pwrite(fd, &daemon_uid, sizeof daemon_uid, 24) == 4 ? 0 : 1;
+}
+
+static void test_swaps(void)
+{
+	char link[PATH_MAX], victim[PATH_MAX];
+	struct shmid_ds ds;
+	struct stat st;
+	int id = -1, done = 0, fd;
+	pid_t pid;
+
+	/* No sticky bit, so that fs.protected_symlinks does not stop root following nobody's link. */
+	chmod(test_root(), 0777);
+	in_root(victim, sizeof victim, "victim");
+	fd = open(victim, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	close(fd);
+	ok(as_user((struct op){ "nobody", GET, 0x5e7c6, 0, IPC_CREAT | 0644, NULL }) == 0 &&
+	   (id = shmget(0x5e7c6, 0, 0)) > 0 && shmctl(id, IPC_STAT, &ds) == 0,
+	   "nobody makes a segment; root finds it");
+	in_root(link, sizeof link, "evil");
+	ok(in_child(plant, (char *[]){ "link", link, victim }) == 0, "nobody links 'evil' to root's 0600 file");
+	pid = fork();
+	if (pid == 0)
+		_exit(swapper((char *[]){ (char *)seg_path(p1, id), link }));
+	ds.shm_perm.mode = 0666;
+	for (int i = 0; i < (quick() ? 300 : 5000); i++)
+		done += shmctl(id, IPC_SET, &ds) == 0;
+	kill(pid, SIGKILL);
+	wait_status(pid);
+	ok(stat(victim, &st) == 0 && (st.st_mode & 0777) == 0600,
+	   "root's IPC_SET (mode 0666) of nobody's segment while nobody swaps its file with a link "
+	   "to root's file: that file is never changed (%d of the calls went through)", done);
+	if (lstat(seg_path(p1, id), &st) == 0 && S_ISLNK(st.st_mode))
+		rename(link, p1); /* stopped while swapped: the file back over the link */
+	unlink(link);
+	unlink(victim);
+	shmctl(id, IPC_RMID, NULL);
+	chmod(test_root(), 01777);
+
+	/* The key's lock planted by nobody: the owner's IPC_RMID removes the segment anyway. */
+	id = -1;
+	ok(as_user((struct op){ "daemon", GET, 0x5e7c7, 0, IPC_CREAT | 0600, NULL }) == 0 &&
+	   (id = shmget(0x5e7c7, 0, 0)) > 0, "daemon makes a segment");
+	snprintf(link, sizeof link, "%s/.SHVL%08x", test_root(), 0x5e7c7);
+	ok(in_child(plant, (char *[]){ "dir", link, "" }) == 0, "nobody makes a directory at its key's lock");
+	ok(as_user((struct op){ "daemon", RMID, 0, id, 0, NULL }) == 0 && !exists(seg_path(p1, id)),
+	   "daemon's IPC_RMID removes the segment all the same");
+	ok(as_user((struct op){ "daemon", GET, 0x5e7c7, 0, 0, NULL }) == ENOENT,
+	   "... and the key finds nothing (its link left stale)");
+	rmdir(link);
+	unlink(key_path(p1, 0x5e7c7));
+
+	/* A creator claimed in the header is not believed. */
+	ok(in_child(forge_creator, (char *[]){ "0x5e7c8" }) == 0,
+	   "nobody makes a segment whose header names daemon as its creator");
+	id = shmget(0x5e7c8, 0, 0);
+	ok(id > 0 && shmctl(id, IPC_STAT, &ds) == 0 && ds.shm_perm.cuid == getpwnam("nobody")->pw_uid,
+	   "IPC_STAT gives nobody as its creator");
+	ok(as_user((struct op){ "daemon", RMID, 0, id, 0, NULL }) == EPERM && exists(seg_path(p1, id)),
+	   "daemon cannot remove it (EPERM)");
+	shmctl(id, IPC_RMID, NULL);
+	root_is_empty("after the swaps");
+}
+
 /* A child racing to make the key with IPC_EXCL: exit 0 made, 1 EEXIST, 2 other. */
 static int race_one(int fd, key_t key)
 {
@@ -704,6 +802,10 @@ int main(int argc, char **argv)
 	test_control();
 	test_excl_race();
 	test_other_user();
+	if (geteuid() == 0)
+		test_swaps();
+	else
+		skip(10, "another user's attacks take root (to become nobody and daemon)");
 	test_settings();
 	return done_testing();
 }
