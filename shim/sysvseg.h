@@ -81,14 +81,14 @@ struct sysv_seg {
 /*
  * Opens the segment with the given id in the root (root_fd: the root's
  * directory) with access O_RDONLY, O_RDWR or SEG_STATUS (or
- * SEG_STATUS_NOWAIT), and checks it: a
- * regular file with one link, a valid header naming that id, at least as
- * long as its memory, owned by root_owner when that is not (uid_t)-1 (a
- * root that is another user's directory). With SEG_STATUS a file its mode
- * keeps the caller from reading is not opened (fd -1, no header, the size
- * from the file's). Returns 0, or -1 with errno: EINVAL (no such segment,
- * or not a valid one), EACCES (the file's mode refuses it), or another.
- * why receives the reason of a refusal of the shim's own.
+ * SEG_STATUS_NOWAIT), and checks it: a regular file with one link, a
+ * valid header naming that id, at least as long as its memory, owned by
+ * root_owner when that is not (uid_t)-1 (a root that is another user's
+ * directory). With SEG_STATUS a file its mode keeps the caller from
+ * reading is not opened (fd -1, no header, the size from the file's).
+ * Returns 0, or -1 with errno: EINVAL (no such segment, or not a valid
+ * one), EACCES (the file's mode refuses it), or another. why receives the
+ * reason of a refusal of the shim's own.
  */
 int sysv_seg_open(int root_fd, uid_t root_owner, int id, int access,
 		  struct sysv_seg *seg, struct refusal *why);

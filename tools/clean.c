@@ -15,6 +15,11 @@
  * a moment ago for a consumer that has yet to open it. So nothing that
  * changed within the age limit (--older-than, 60 s by default) goes, and
  * an object's age too is checked again under its lock.
+ *
+ * A System V segment goes as the shim's IPC_RMID removes it (sysvseg.c):
+ * under its key's lock file, with its key's link, and, as an object does,
+ * under a write lease on its file (an attach opens it, and waits). A key's
+ * link goes when it is stale under that same lock.
  */
 #define _GNU_SOURCE
 #include "clean.h"
@@ -32,6 +37,7 @@
 #include "object.h"
 #include "place.h"
 #include "sysfile.h"
+#include "sysvseg.h"
 #include "users.h"
 
 /*
@@ -82,7 +88,13 @@ static int remove_hash_dir(const char *root, const char *path)
 }
 
 /* The result of checking an object again under its lock. */
-enum verdict { GONE, IN_USE, UNKNOWN, YOUNG, UNUSED };
+enum verdict { GONE, IN_USE, UNKNOWN, YOUNG, CHANGED, UNUSED };
+
+/* The root's directory, for the files directly in it. */
+static int open_root(const char *root)
+{
+	return open(*root ? root : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
 
 static enum verdict recheck_by_proc(const struct stat *st, bool force)
 {
@@ -143,6 +155,29 @@ static enum verdict age_again(int fd, const struct clean_opts *o)
 }
 
 /*
+ * Whether anybody has the file fd (seen as st) open or mapped: a write
+ * lease, kept when granted (lease_release gives it back), or where none
+ * can be had, /proc.
+ */
+static enum verdict lease_verdict(int fd, const struct stat *st, bool force)
+{
+	enum verdict v;
+
+	switch (lease_try(fd, true)) {
+	case LEASE_BUSY:
+		v = IN_USE;
+		break;
+	case LEASE_FREE:
+		/* Someone who tried to open it since is told to wait. */
+		v = lease_broken(fd) ? IN_USE : UNUSED;
+		break;
+	default:
+		v = recheck_by_proc(st, force);
+	}
+	return v;
+}
+
+/*
  * Takes the object's own lock, so that no shm_unlink of it runs meanwhile
  * and nothing new can appear at its path, and removes the data file
  * unless it is in use or changed within the age limit. name_locked: we
@@ -166,17 +201,7 @@ static enum verdict remove_if_unused(const struct place *pl, const struct clean_
 		return errno == EACCES && name_locked ? remove_unopenable(pl, o, err)
 						      : UNKNOWN;
 	}
-	switch (lease_try(fd, true)) {
-	case LEASE_BUSY:
-		v = IN_USE;
-		break;
-	case LEASE_FREE:
-		/* Someone who tried to open it since is told to wait. */
-		v = lease_broken(fd) ? IN_USE : UNUSED;
-		break;
-	default:
-		v = recheck_by_proc(&st, o->force);
-	}
+	v = lease_verdict(fd, &st, o->force);
 	if (v == UNUSED)
 		v = age_again(fd, o);
 	if (v == UNUSED)
@@ -184,6 +209,33 @@ static enum verdict remove_if_unused(const struct place *pl, const struct clean_
 	lease_release(fd);
 	place_unlock_object(fd);
 	return v;
+}
+
+/*
+ * Records what became of e as the verdict v says, err: the errno of a
+ * removal that failed (0: none). Returns -1 when it failed, else 0.
+ */
+static int record(struct entry *e, enum verdict v, int err, const struct clean_opts *o)
+{
+	e->error = err;
+	e->action = v != UNUSED ? "kept" : err ? "failed" : "removed";
+	if (v == IN_USE) {
+		e->keep = KEEP_IN_USE;
+		e->note = "in use now";
+	} else if (v == UNKNOWN) {
+		e->keep = KEEP_UNKNOWN;
+		e->note = "could not check again";
+	} else if (v == YOUNG) {
+		e->keep = KEEP_YOUNG;
+		e->note = o->young_note;
+	} else if (v == GONE) {
+		e->keep = KEEP_OTHER;
+		e->note = "already gone";
+	} else if (v == CHANGED) {
+		e->keep = KEEP_OTHER;
+		e->note = "changed since the scan";
+	}
+	return err ? -1 : 0;
 }
 
 /*
@@ -234,34 +286,19 @@ static int remove_object(struct entry *e, const struct clean_opts *o,
 		if (v == UNUSED && err == 0)
 			(void)remove_hash_dir(o->cf->root, path->hash_dir);
 	}
-
-	e->error = err;
-	e->action = v != UNUSED ? "kept" : err ? "failed" : "removed";
-	if (v == IN_USE) {
-		e->keep = KEEP_IN_USE;
-		e->note = "in use now";
-	} else if (v == UNKNOWN) {
-		e->keep = KEEP_UNKNOWN;
-		e->note = "could not check again";
-	} else if (v == YOUNG) {
-		e->keep = KEEP_YOUNG;
-		e->note = o->young_note;
-	} else if (v == GONE) {
-		e->keep = KEEP_OTHER;
-		e->note = "already gone";
-	}
-	return err ? -1 : 0;
+	return record(e, v, err, o);
 }
 
-static int remove_lock(struct entry *e, const struct obj_path *path)
+/*
+ * Records how the removal of a stale lock file went; taken: the result of
+ * taking it without waiting (giving it back removes it).
+ */
+static int lock_outcome(struct entry *e, int taken)
 {
-	struct place pl;
-	struct lock lk;
 	struct stat st;
 
-	place_init(&pl, path);
 	/* It was free a moment ago; someone who took it since is live. */
-	if (place_lock(&pl, 0, &lk) < 0) {
+	if (taken < 0) {
 		if (errno != EAGAIN) {
 			e->action = "failed";
 			e->error = errno;
@@ -272,15 +309,210 @@ static int remove_lock(struct entry *e, const struct obj_path *path)
 		e->note = "held now";
 		return 0;
 	}
-	place_unlock(&pl, &lk);
 	if (stat_nosync(AT_FDCWD, e->path, &st, AT_SYMLINK_NOFOLLOW) == 0) {
-		/* place_unlock could not unlink it: not ours to remove. */
+		/* Giving it back could not unlink it: not ours to remove. */
 		e->action = "failed";
 		e->error = EACCES;
 		return -1;
 	}
 	e->action = "removed";
 	return 0;
+}
+
+static int remove_lock(struct entry *e, const struct obj_path *path)
+{
+	struct place pl;
+	struct lock lk;
+	int r;
+
+	place_init(&pl, path);
+	r = place_lock(&pl, 0, &lk);
+	if (r == 0)
+		place_unlock(&pl, &lk);
+	return lock_outcome(e, r);
+}
+
+/* A key's stale lock file, as lock files go (lock.h). */
+static int remove_sysv_lock(struct entry *e, const char *root)
+{
+	const char *leaf = strrchr(e->path, '/') + 1;
+	int dir = open_root(root), r = -1;
+	struct lock lk;
+
+	if (dir >= 0) {
+		r = lock_take(dir, leaf, 0, &lk);
+		if (r == 0)
+			lock_release(dir, leaf, &lk);
+		close_keep_errno(dir);
+	}
+	return lock_outcome(e, r);
+}
+
+/*
+ * The segment e, under its key's lock (the caller's), unless it is in use
+ * or new, as remove_if_unused does for an object. One the caller cannot
+ * open (its mode) cannot be leased: /proc alone decides, as for an object.
+ */
+static enum verdict segment_unused(int root_fd, const struct entry *e, int32_t key,
+				   const struct clean_opts *o, int *err)
+{
+	struct sysv_seg seg;
+	enum verdict v;
+
+	if (sysv_seg_open(root_fd, (uid_t)-1, e->sysv.id, SEG_STATUS_NOWAIT, &seg, NULL) < 0) {
+		int err_open = errno; /* EINVAL: not the segment it was */
+		char name[SYSV_NAME_MAX];
+		struct stat st;
+
+		sysv_seg_name(e->sysv.id, name);
+		if (stat_nosync(root_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT)
+			return GONE;
+		return err_open == EINVAL ? CHANGED : UNKNOWN;
+	}
+	if (seg.st.st_dev != e->st.st_dev || seg.st.st_ino != e->st.st_ino ||
+	    (seg.header && seg.hdr.key != key))
+		v = CHANGED; /* another file, or not of the key whose lock we hold */
+	else if (seg.fd >= 0)
+		v = lease_verdict(seg.fd, &seg.st, o->force);
+	else
+		v = recheck_by_proc(&seg.st, o->force);
+	if (v == UNUSED)
+		v = seg.fd >= 0 ? age_again(seg.fd, o) : young(&seg.st, o) ? YOUNG : UNUSED;
+	if (v == UNUSED && sysv_seg_unlink(root_fd, &seg, key) < 0) {
+		if (errno == EINVAL)
+			v = GONE; /* unlinked meanwhile */
+		else
+			*err = errno == EPERM ? EACCES : errno;
+	}
+	if (seg.fd >= 0)
+		lease_release(seg.fd);
+	sysv_seg_close(&seg);
+	return v;
+}
+
+/*
+ * Takes the lock file of key (none for IPC_PRIVATE, 0) in the root dir,
+ * into lk and lock_name. Returns 0 or -1 with errno.
+ */
+static int key_lock(int dir, int32_t key, const struct clean_opts *o, struct lock *lk,
+		    char lock_name[SYSV_NAME_MAX])
+{
+	sysv_key_name(SYSV_LOCK_PREFIX, key, lock_name);
+	return key == 0 ? 0 : lock_take(dir, lock_name, o->cf->lock_timeout_ms, lk);
+}
+
+/*
+ * The root, and key's lock in it, for a System V removal: the root's
+ * descriptor, or -1 with e's action "failed" (the root closed again).
+ */
+static int sysv_lock(struct entry *e, int32_t key, const struct clean_opts *o,
+		     struct lock *lk, char lock_name[SYSV_NAME_MAX])
+{
+	int dir = open_root(o->cf->root);
+
+	if (dir >= 0 && key_lock(dir, key, o, lk, lock_name) == 0)
+		return dir;
+	e->action = "failed";
+	e->error = errno;
+	if (dir >= 0)
+		close(dir);
+	return -1;
+}
+
+/* Gives back what sysv_lock took. */
+static void sysv_unlock(int dir, int32_t key, struct lock *lk, const char *lock_name)
+{
+	if (key != 0)
+		lock_release(dir, lock_name, lk);
+	close_keep_errno(dir);
+}
+
+/*
+ * A segment, under its key's lock, so that no shmget makes or finds the
+ * key meanwhile, with the key's link if it names it. A segment whose key
+ * is unknown (its header unreadable, and no link of its key) takes no
+ * lock, as the shim's IPC_RMID takes none then.
+ */
+static int remove_segment(struct entry *e, const struct clean_opts *o)
+{
+	int32_t key = e->sysv.key_known ? e->sysv.key : 0;
+	char lock_name[SYSV_NAME_MAX];
+	struct lock lk;
+	enum verdict v;
+	int err = 0, dir = sysv_lock(e, key, o, &lk, lock_name);
+
+	if (dir < 0)
+		return -1;
+	v = segment_unused(dir, e, key, o, &err);
+	sysv_unlock(dir, key, &lk, lock_name);
+	return record(e, v, err, o);
+}
+
+/*
+ * Whether key's link names no segment now, as the shim judges it
+ * (sysv_key_find): 1 stale, 0 it names one, -1 cannot tell. Nothing but a
+ * regular file on the root's file system dev is opened (inventory.c).
+ */
+static int link_stale(int dir, int32_t key, dev_t dev)
+{
+	char name[SYSV_NAME_MAX];
+	struct sysv_seg seg;
+	struct stat st;
+	int id = sysv_key_read(dir, key);
+
+	if (id <= 0)
+		return id < 0 && errno == EINVAL ? 1 : -1;
+	sysv_seg_name(id, name);
+	if (stat_nosync(dir, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? 1 : -1;
+	if (!S_ISREG(st.st_mode))
+		return 1;
+	if (st.st_dev != dev)
+		return -1;
+	id = sysv_key_find(dir, (uid_t)-1, key, SEG_STATUS_NOWAIT, &seg, NULL);
+	sysv_seg_close(&seg);
+	return id > 0 ? 0 : id == 0 ? 1 : -1;
+}
+
+/* Under the key's lock: whether the link e is still the stale one seen. */
+static enum verdict stale_again(int dir, const struct entry *e, const struct clean_opts *o)
+{
+	const char *leaf = strrchr(e->path, '/') + 1;
+	struct stat st;
+
+	if (stat_nosync(dir, leaf, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? GONE : UNKNOWN;
+	if (st.st_dev != e->st.st_dev || st.st_ino != e->st.st_ino)
+		return CHANGED;
+	if (young(&st, o))
+		return YOUNG;
+	switch (link_stale(dir, e->sysv.key, e->st.st_dev)) {
+	case 1: return UNUSED;
+	case 0: return CHANGED;
+	default: return UNKNOWN;
+	}
+}
+
+/*
+ * A key's stale link, under the key's lock, as shmget removes one: a
+ * shmget that makes the key anew waits for us, and we check again that
+ * the link is the one seen, and still names no segment with its key. The
+ * link is unlinked, never followed.
+ */
+static int remove_key_link(struct entry *e, const struct clean_opts *o)
+{
+	char lock_name[SYSV_NAME_MAX];
+	struct lock lk;
+	enum verdict v;
+	int err = 0, dir = sysv_lock(e, e->sysv.key, o, &lk, lock_name);
+
+	if (dir < 0)
+		return -1;
+	v = stale_again(dir, e, o);
+	if (v == UNUSED && unlinkat(dir, strrchr(e->path, '/') + 1, 0) < 0)
+		err = errno == EPERM ? EACCES : errno;
+	sysv_unlock(dir, e->sysv.key, &lk, lock_name);
+	return record(e, v, err, o);
 }
 
 /*
@@ -298,7 +530,7 @@ static int remove_temp(struct entry *e, const char *root)
 	char *lock = inventory_temp_lock(e->path);
 	int dir = dir_path == NULL ? -1
 		  : e->hashed ? open_beneath(root, dir_path, O_RDONLY | O_DIRECTORY)
-			      : open(*root ? root : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			      : open_root(root);
 	struct stat dir_st, st;
 
 	if (dir_path == NULL) {
@@ -452,6 +684,8 @@ static enum keep_reason due(const struct entry *e, const struct clean_opts *o)
 	case STATE_UNKNOWN:
 		if (e->type == ENTRY_OBJECT && o->force)
 			break;
+		if (e->type == ENTRY_SYSV && o->force)
+			break; /* a segment: as an object */
 		return KEEP_UNKNOWN;
 	case STATE_FOREIGN:
 		return KEEP_FOREIGN;
@@ -489,6 +723,12 @@ int clean_entry(struct entry *e, const struct clean_opts *o)
 		return remove_temp(e, o->cf->root);
 	if (e->type == ENTRY_TREE)
 		return remove_tree(e, o->cf->root);
+	if (e->type == ENTRY_SYSV)
+		return remove_segment(e, o);
+	if (e->type == ENTRY_SYSV_KEY)
+		return remove_key_link(e, o);
+	if (e->type == ENTRY_SYSV_LOCK)
+		return remove_sysv_lock(e, o->cf->root);
 	if (!map_entry(e, o->cf, &path)) {
 		e->action = "kept";
 		e->keep = KEEP_OTHER;

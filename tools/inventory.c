@@ -16,6 +16,12 @@
  * its name's lock file is, and directories left unfinished by a killed
  * process (.<md5>~, .<md5>~.SHMD, ...).
  *
+ * System V segments are <root>/.SHVD<id>, their keys the symbolic links
+ * <root>/.SHVK<key> (whose text, read and never followed, is the id), and
+ * the keys' lock files <root>/.SHVL<key> (shim/sysvseg.h). A segment whose
+ * file the shim would not take for one (no valid header) is foreign; a key
+ * link that names no segment with its key is stale, as the shim takes it.
+ *
  * Nothing another user controls may make us wait: everything is looked at
  * with stat_nosync, and anything on another file system than the root (a
  * FUSE mount whose server never answers, say) is foreign and never opened.
@@ -35,6 +41,7 @@
 #include "md5.h"
 #include "nosync.h"
 #include "sysfile.h"
+#include "sysvseg.h"
 
 static const struct {
 	enum obj_kind kind;
@@ -58,6 +65,16 @@ const char *state_name(enum entry_state state)
 const char *kind_name(enum obj_kind kind)
 {
 	return kind == KIND_SEM ? "sem" : "shm";
+}
+
+bool entry_is_sysv(const struct entry *e)
+{
+	return e->type == ENTRY_SYSV || e->type == ENTRY_SYSV_KEY || e->type == ENTRY_SYSV_LOCK;
+}
+
+const char *entry_kind(const struct entry *e)
+{
+	return entry_is_sysv(e) ? "sysv" : kind_name(e->kind);
 }
 
 static void *xrealloc(void *p, size_t n)
@@ -173,6 +190,12 @@ static bool sem_pair(const struct entry *e, int dir_fd, const char *leaf)
 	return sub >= 0 && any_same_file(sub, &e->st);
 }
 
+/* What a System V key's link (a symbolic link) is not. */
+static const char *not_link(mode_t mode)
+{
+	return S_ISLNK(mode) ? NULL : "not a symbolic link";
+}
+
 /* Adds the file dir/leaf as an entry called name; NULL when it is gone. */
 static struct entry *add_file(struct inventory *inv, int dir_fd, const char *leaf,
 			      char *path, enum obj_kind kind, enum entry_type type,
@@ -187,9 +210,9 @@ static struct entry *add_file(struct inventory *inv, int dir_fd, const char *lea
 		return NULL;
 	}
 	e->note = e->st.st_dev != inv->dev ? "on another file system (a mount point)"
-					   : not_regular(e->st.st_mode);
+		  : type == ENTRY_SYSV_KEY ? not_link(e->st.st_mode) : not_regular(e->st.st_mode);
 	if (e->note == NULL && e->st.st_nlink != 1 && type != ENTRY_LOCK &&
-	    !sem_pair(e, dir_fd, leaf))
+	    type != ENTRY_SYSV_LOCK && type != ENTRY_SYSV_KEY && !sem_pair(e, dir_fd, leaf))
 		e->note = "more than one link (a hard link to a file elsewhere?)";
 	if (type == ENTRY_OBJECT && kind == KIND_SHM && !hashed && e->st.st_dev == inv->dev &&
 	    (S_ISDIR(e->st.st_mode) || S_ISSOCK(e->st.st_mode))) {
@@ -533,18 +556,175 @@ static void scan_hash_dir(struct inventory *inv, int root_fd, const char *root,
 	closedir(dir);
 }
 
-/* By kind, then name, then object before lock; directories last. */
+/* The System V file the name is, if any: its type, and its id or key. */
+static bool sysv_file(const char *name, enum entry_type *type, struct sysv_info *info)
+{
+	memset(info, 0, sizeof *info);
+	if (sysv_parse_seg_name(name, &info->id)) {
+		*type = ENTRY_SYSV;
+		return true;
+	}
+	info->key_known = true;
+	*type = sysv_parse_key_name(name, &info->key) ? ENTRY_SYSV_KEY : ENTRY_SYSV_LOCK;
+	return *type == ENTRY_SYSV_KEY || sysv_parse_lock_name(name, &info->key);
+}
+
+/* Adds the System V file root/name, of the given type. */
+static void add_sysv(struct inventory *inv, int root_fd, const char *root, const char *name,
+		     enum entry_type type, const struct sysv_info *info)
+{
+	struct entry *e = add_file(inv, root_fd, name, xasprintf2(root, "/", name), KIND_SHM,
+				   type, false, NULL);
+
+	if (e == NULL)
+		return;
+	e->sysv = *info;
+	if (type != ENTRY_SYSV && info->key == 0 && e->state != STATE_FOREIGN) {
+		e->state = STATE_FOREIGN;
+		e->note = "a key of 0, IPC_PRIVATE, which has neither link nor lock";
+	}
+}
+
+/*
+ * Reads the header of the segment e: its key and size. A file the shim
+ * would not take for a segment (sysv_seg_open says why) is foreign. One
+ * the caller may not read is judged by its status alone, as the shim does
+ * (SEG_STATUS); its key is then the one its link tells, if any. One that
+ * cannot be opened now (another's lease on it: we wait for nobody) is
+ * judged without its header; its removal reads it again.
+ */
+static void read_segment(struct entry *e, int root_fd)
+{
+	struct refusal why = { NULL, 0 };
+	struct sysv_seg seg;
+
+	if (sysv_seg_open(root_fd, (uid_t)-1, e->sysv.id, SEG_STATUS_NOWAIT, &seg, &why) < 0) {
+		bool refused = why.why && why.err == errno;
+
+		e->state = refused ? STATE_FOREIGN : e->state;
+		e->note = refused ? why.why : "its header could not be read";
+		e->sysv.size = e->st.st_size > SYSV_DATA_OFF ? (uint64_t)e->st.st_size - SYSV_DATA_OFF : 0;
+		return;
+	}
+	if (seg.st.st_dev != e->st.st_dev || seg.st.st_ino != e->st.st_ino) {
+		e->state = STATE_FOREIGN;
+		e->note = "changed while we looked";
+	} else {
+		e->sysv.size = seg.hdr.size;
+		e->sysv.header = e->sysv.key_known = seg.header;
+		e->sysv.key = seg.hdr.key;
+	}
+	sysv_seg_close(&seg);
+}
+
+static int by_id(const void *a, const void *b)
+{
+	const struct entry *x = *(struct entry *const *)a, *y = *(struct entry *const *)b;
+
+	return (x->sysv.id > y->sysv.id) - (x->sysv.id < y->sysv.id);
+}
+
+/*
+ * Judges the key link e, given the segments by id: good when it names a
+ * valid segment whose header has its key or, when the header cannot be
+ * read, whose file has the link's owner (sysv_key_find's rule); then the
+ * link tells such a segment's key. Any other is stale, as the shim takes
+ * it. The link's text is read, never followed.
+ */
+static void judge_link(struct entry *e, int root_fd, struct entry **segs, size_t n)
+{
+	struct entry probe, *key = &probe, **found = NULL, *seg;
+	int id = sysv_key_read(root_fd, e->sysv.key);
+
+	if (id == 0 || (id < 0 && errno != EINVAL)) {
+		e->state = STATE_UNKNOWN;
+		e->note = id == 0 ? "removed while we looked" : "could not be read";
+		return;
+	}
+	probe.sysv.id = id;
+	if (id > 0 && n > 0)
+		found = bsearch(&key, segs, n, sizeof(struct entry *), by_id);
+	seg = found ? *found : NULL;
+	e->state = STATE_STALE;
+	if (id < 0)
+		e->note = "its text is no segment id";
+	else if (seg == NULL)
+		e->note = "names no segment";
+	else if (seg->state == STATE_FOREIGN)
+		e->note = "names a file that is no segment";
+	else if (seg->sysv.header ? seg->sysv.key != e->sysv.key : seg->st.st_uid != e->st.st_uid)
+		e->note = "its segment has another key";
+	else
+		e->state = STATE_UNKNOWN; /* users_classify gives it its segment's */
+	e->sysv.id = id > 0 ? id : 0;
+	e->sysv.linked = e->state != STATE_STALE;
+	if (e->sysv.linked && !seg->sysv.key_known) {
+		seg->sysv.key = e->sysv.key;
+		seg->sysv.key_known = true;
+	}
+}
+
+/* Reads the segments' headers, then judges the key links by them. */
+static void judge_sysv(struct inventory *inv, int root_fd)
+{
+	struct entry **segs;
+	size_t n = 0;
+
+	for (size_t i = 0; i < inv->n; i++)
+		n += inv->v[i].type == ENTRY_SYSV;
+	segs = xrealloc(NULL, (n ? n : 1) * sizeof(struct entry *));
+	n = 0;
+	for (size_t i = 0; i < inv->n; i++) {
+		struct entry *e = &inv->v[i];
+
+		if (e->type != ENTRY_SYSV)
+			continue;
+		if (e->state != STATE_FOREIGN)
+			read_segment(e, root_fd);
+		segs[n++] = e;
+	}
+	if (n > 0)
+		qsort(segs, n, sizeof(struct entry *), by_id);
+	for (size_t i = 0; i < inv->n; i++)
+		if (inv->v[i].type == ENTRY_SYSV_KEY && inv->v[i].state != STATE_FOREIGN)
+			judge_link(&inv->v[i], root_fd, segs, n);
+	free(segs);
+}
+
+/* POSIX shared memory, semaphores, System V, then what has no name. */
+static int rank(const struct entry *e)
+{
+	if (entry_is_sysv(e))
+		return 2;
+	if (e->name == NULL)
+		return 3;
+	return e->kind == KIND_SEM ? 1 : 0;
+}
+
+/* System V: by key (unknown last), then its segments by id, link, lock. */
+static int compare_sysv(const struct entry *x, const struct entry *y)
+{
+	if (x->sysv.key_known != y->sysv.key_known)
+		return x->sysv.key_known ? -1 : 1;
+	if (x->sysv.key != y->sysv.key)
+		return (uint32_t)x->sysv.key < (uint32_t)y->sysv.key ? -1 : 1;
+	if (x->type != y->type)
+		return (int)x->type - (int)y->type;
+	return (x->sysv.id > y->sysv.id) - (x->sysv.id < y->sysv.id);
+}
+
+/* By rank, then name, then object before lock; directories by path. */
 static int compare(const void *a, const void *b)
 {
 	const struct entry *x = a, *y = b;
-	int c;
+	int rx = rank(x), ry = rank(y), c;
 
-	if ((x->name == NULL) != (y->name == NULL))
-		return x->name == NULL ? 1 : -1;
+	if (rx != ry)
+		return rx < ry ? -1 : 1;
+	if (entry_is_sysv(x))
+		return compare_sysv(x, y);
 	if (x->name == NULL)
 		return strcmp(x->path, y->path);
-	if (x->kind != y->kind)
-		return x->kind < y->kind ? -1 : 1;
 	c = strcmp(x->name, y->name);
 	if (c)
 		return c;
@@ -573,6 +753,8 @@ int inventory_scan(struct inventory *inv, const char *root)
 	temp_prefix(temp);
 	while ((d = readdir(dir)) != NULL) {
 		int which = prefix_of(d->d_name);
+		enum entry_type sysv_type;
+		struct sysv_info sysv;
 
 		if (which >= 0) {
 			add_file(inv, dirfd(dir), d->d_name,
@@ -586,18 +768,59 @@ int inventory_scan(struct inventory *inv, const char *root)
 			scan_hash_dir(inv, dirfd(dir), root, d->d_name);
 		} else if (is_unfinished_dir_name(d->d_name)) {
 			add_unfinished_dir(inv, dirfd(dir), root, d->d_name);
+		} else if (sysv_file(d->d_name, &sysv_type, &sysv)) {
+			add_sysv(inv, dirfd(dir), root, d->d_name, sysv_type, &sysv);
 		}
 	}
+	judge_sysv(inv, dirfd(dir));
 	closedir(dir);
 	if (inv->n)
 		qsort(inv->v, inv->n, sizeof *inv->v, compare);
 	return 0;
 }
 
+/* Whether b is a System V entry of a's key (not IPC_PRIVATE's: none has one). */
+static bool same_key(const struct entry *a, const struct entry *b)
+{
+	return entry_is_sysv(b) && a->sysv.key_known && b->sysv.key_known && a->sysv.key != 0 &&
+	       a->sysv.key == b->sysv.key;
+}
+
+/* The entry of type in the key group of the segment inv->v[i], or NULL. */
+static const struct entry *sysv_next(const struct inventory *inv, size_t i, enum entry_type type)
+{
+	for (size_t j = i + 1; j < inv->n && same_key(&inv->v[i], &inv->v[j]); j++)
+		if (inv->v[j].type == type)
+			return &inv->v[j];
+	return NULL;
+}
+
+const struct entry *inventory_link_of(const struct inventory *inv, size_t i)
+{
+	const struct entry *link = inv->v[i].type == ENTRY_SYSV
+					   ? sysv_next(inv, i, ENTRY_SYSV_KEY) : NULL;
+
+	return link && link->sysv.linked && link->sysv.id == inv->v[i].sysv.id ? link : NULL;
+}
+
+const struct entry *inventory_segment_of(const struct inventory *inv, size_t i)
+{
+	const struct entry *link = &inv->v[i];
+
+	if (link->type != ENTRY_SYSV_KEY || !link->sysv.linked)
+		return NULL;
+	for (size_t j = i; j-- > 0 && same_key(link, &inv->v[j]);)
+		if (inv->v[j].type == ENTRY_SYSV && inv->v[j].sysv.id == link->sysv.id)
+			return &inv->v[j];
+	return NULL;
+}
+
 const struct entry *inventory_lock_of(const struct inventory *inv, size_t i)
 {
 	const struct entry *e = &inv->v[i];
 
+	if (e->type == ENTRY_SYSV)
+		return sysv_next(inv, i, ENTRY_SYSV_LOCK);
 	if (e->type != ENTRY_OBJECT || i + 1 >= inv->n)
 		return NULL;
 	e++;

@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -19,6 +20,19 @@ enum entry_type {
 	ENTRY_TREE,   /* a directory or socket a program made as /dev/shm/foo
 			 (shim/devpath.c), at .SHMDfoo: st is the slot's,
 			 but its ctime the newest in the tree */
+	ENTRY_SYSV,      /* a System V segment: .SHVD<id> (shim/sysvseg.h) */
+	ENTRY_SYSV_KEY,  /* a segment's key: the symbolic link .SHVK<key> */
+	ENTRY_SYSV_LOCK, /* a key's lock file: .SHVL<key> */
+};
+
+/* What the names and headers of System V files tell (ENTRY_SYSV...). */
+struct sysv_info {
+	int id;         /* segment: its id; key link: the id it names, or 0 */
+	int32_t key;    /* the key (a segment's only when key_known) */
+	bool key_known; /* segment: its header, or a link of its key, tells it */
+	bool header;    /* segment: its header was read */
+	bool linked;    /* key link: it names a segment with its key (not stale) */
+	uint64_t size;  /* segment: its size, without the header (shm_segsz) */
 };
 
 /* Deeper than this, a tree (ENTRY_TREE) is neither walked nor removed. */
@@ -68,6 +82,7 @@ struct entry {
 	int error;            /* errno of a failed removal */
 	int tree_leases;      /* tree: TREE_FREE, or TREE_BUSY and TREE_UNSURE
 				 as leases on its files found them (users.c) */
+	struct sysv_info sysv; /* System V entries only */
 };
 
 #define TREE_FREE 0
@@ -102,11 +117,25 @@ bool inventory_lock_held(const char *root, const char *path, dev_t dev);
  */
 char *inventory_temp_lock(const char *temp_path);
 
-/* The lock entry of the object inv->v[i], or NULL. */
+/*
+ * The lock entry of the object or segment inv->v[i], or NULL. Entries of
+ * System V go by key, then segments (by id), key link, lock file.
+ */
 const struct entry *inventory_lock_of(const struct inventory *inv, size_t i);
+
+/* The key link that names the segment inv->v[i], or NULL. */
+const struct entry *inventory_link_of(const struct inventory *inv, size_t i);
+
+/* The segment that the key link inv->v[i] names, or NULL. */
+const struct entry *inventory_segment_of(const struct inventory *inv, size_t i);
+
+/* Whether e is one of System V's files (ENTRY_SYSV...). */
+bool entry_is_sysv(const struct entry *e);
 void inventory_free(struct inventory *inv);
 
 const char *state_name(enum entry_state state);
 const char *kind_name(enum obj_kind kind);
+/* e's kind as the output names it: "shm", "sem" or "sysv". */
+const char *entry_kind(const struct entry *e);
 
 #endif

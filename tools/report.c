@@ -14,6 +14,9 @@
  * goes through report_escape, so that a name can neither drive the
  * terminal nor fake a line or a column; JSON is always valid UTF-8, with
  * the exact bytes beside any string that is not.
+ *
+ * A System V segment has no name: it is shown by its key, in hex as ipcs
+ * shows it, and its id; its size is the segment's, without the header.
  */
 #define _GNU_SOURCE
 #include "report.h"
@@ -45,7 +48,34 @@ static const char *type_label(const struct entry *e)
 		return "sem-temp";
 	if (e->type == ENTRY_TREE)
 		return S_ISDIR(e->st.st_mode) ? "shm-dir" : "shm-socket";
-	return kind_name(e->kind);
+	if (e->type == ENTRY_SYSV_KEY)
+		return "sysv-key";
+	if (e->type == ENTRY_SYSV_LOCK)
+		return "sysv-lock";
+	return entry_kind(e);
+}
+
+/* The type in JSON: what kind of file it is (its kind says whose). */
+static const char *json_type(const struct entry *e)
+{
+	switch (e->type) {
+	case ENTRY_OBJECT: return "object";
+	case ENTRY_LOCK:
+	case ENTRY_SYSV_LOCK: return "lock";
+	case ENTRY_TEMP: return "temporary";
+	case ENTRY_DIR: return "directory";
+	case ENTRY_TREE: return S_ISDIR(e->st.st_mode) ? "tree" : "socket";
+	case ENTRY_SYSV: return "sysv";
+	default: return "sysv-key";
+	}
+}
+
+/* The size shown: a segment's is its memory's, without its header. */
+static long long entry_size(const struct entry *e)
+{
+	if (e->type == ENTRY_SYSV && e->state != STATE_FOREIGN)
+		return (long long)e->sysv.size;
+	return (long long)e->st.st_size;
 }
 
 void report_limit(char *buf, size_t size, long seconds)
@@ -259,9 +289,26 @@ static long long age_of(time_t now, time_t then)
 	return n - t;
 }
 
-static const char *display_name(const struct entry *e)
+/*
+ * Writes what the text shows for an entry: its name, or else its path,
+ * escaped; for a System V file, its key and id, written as they are (our
+ * own digits): "key 0x0000162e id 1234" (a segment whose key cannot be
+ * read: "id 1234"), "key 0x0000162e -> 1234" (a link), "key 0x0000162e".
+ */
+static void write_name(FILE *out, const struct entry *e)
 {
-	return e->name ? e->name : e->path;
+	const struct sysv_info *v = &e->sysv;
+
+	if (!entry_is_sysv(e) || e->state == STATE_FOREIGN) {
+		report_escape(out, e->name ? e->name : e->path);
+		return;
+	}
+	if (v->key_known)
+		fprintf(out, "key 0x%08x", (unsigned)v->key);
+	if (e->type == ENTRY_SYSV)
+		fprintf(out, "%sid %d", v->key_known ? " " : "", v->id);
+	else if (e->type == ENTRY_SYSV_KEY && v->id > 0)
+		fprintf(out, " -> %d", v->id);
 }
 
 /* The one line for a root that holds nothing of ours. */
@@ -286,10 +333,10 @@ void report_table(FILE *out, const struct inventory *inv, time_t now)
 
 		format_age(age, sizeof age, age_of(now, e->st.st_ctime));
 		fprintf(out, "%-8s %-8s %12lld %-10s %04o  %5s  ", state_name(e->state),
-			type_label(e), (long long)e->st.st_size,
+			type_label(e), entry_size(e),
 			owner_name(e->st.st_uid, owner, sizeof owner),
 			(unsigned)(e->st.st_mode & 07777), age);
-		report_escape(out, display_name(e));
+		write_name(out, e);
 		for (size_t u = 0; u < e->n_users; u++) {
 			fprintf(out, "%s%d(", u ? " " : "  ", (int)e->users[u].pid);
 			report_escape(out, e->users[u].comm);
@@ -308,10 +355,10 @@ void report_action(FILE *out, const struct entry *e, bool verbose)
 	if (!acted && !verbose)
 		return;
 	fprintf(out, "%s %s ", e->action, type_label(e));
-	report_escape(out, display_name(e));
+	write_name(out, e);
 	fprintf(out, " (%s", state_name(e->state));
-	if (e->type == ENTRY_OBJECT)
-		fprintf(out, ", %lld bytes", (long long)e->st.st_size);
+	if (e->type == ENTRY_OBJECT || e->type == ENTRY_SYSV)
+		fprintf(out, ", %lld bytes", entry_size(e));
 	if (e->note)
 		fprintf(out, ", %s", e->note);
 	fprintf(out, ")\n");
@@ -382,6 +429,23 @@ static bool iso_time(time_t t, char when[32])
 	       strftime(when, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) > 0;
 }
 
+/*
+ * "key" (hex, as ipcs shows it; null when unknown) and "id" (a segment's,
+ * or the one a key link names; null when none) of a System V entry.
+ */
+static void json_sysv(FILE *out, const struct entry *e)
+{
+	const struct sysv_info *v = &e->sysv;
+	char key[16];
+
+	snprintf(key, sizeof key, "0x%08x", (unsigned)v->key);
+	json_field(out, "key", v->key_known ? key : NULL, true);
+	if (v->id > 0 && e->type != ENTRY_SYSV_LOCK)
+		fprintf(out, "\"id\": %d, ", v->id);
+	else
+		fputs("\"id\": null, ", out);
+}
+
 static void json_entry(FILE *out, const struct entry *e, time_t now, bool with_actions)
 {
 	char owner[64], mtime[32], changed[32], mode[8];
@@ -389,15 +453,13 @@ static void json_entry(FILE *out, const struct entry *e, time_t now, bool with_a
 	snprintf(mode, sizeof mode, "%04o", (unsigned)(e->st.st_mode & 07777));
 	fputs("    {", out);
 	json_field(out, "name", e->name, true);
-	json_field(out, "type", e->type == ENTRY_OBJECT ? "object"
-				: e->type == ENTRY_LOCK ? "lock"
-				: e->type == ENTRY_TEMP ? "temporary"
-				: e->type != ENTRY_TREE ? "directory"
-				: S_ISDIR(e->st.st_mode) ? "tree" : "socket", true);
-	json_field(out, "kind", kind_name(e->kind), true);
+	json_field(out, "type", json_type(e), true);
+	json_field(out, "kind", entry_kind(e), true);
 	json_field(out, "path", e->path, true);
+	if (entry_is_sysv(e))
+		json_sysv(out, e);
 	fprintf(out, "\"hashed\": %s, \"size\": %lld, \"uid\": %u, ", e->hashed ? "true" : "false",
-		(long long)e->st.st_size, (unsigned)e->st.st_uid);
+		entry_size(e), (unsigned)e->st.st_uid);
 	json_field(out, "owner", owner_name(e->st.st_uid, owner, sizeof owner), true);
 	json_field(out, "mode", mode, true);
 	json_field(out, "mtime", iso_time(e->st.st_mtime, mtime) ? mtime : NULL, true);

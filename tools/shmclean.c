@@ -53,8 +53,9 @@ static void usage(FILE *out)
 	      "       shmclean -n [OPTION]...          say what would be removed (read-only)\n"
 	      "       shmclean -r [OPTION]... NAME...  remove the named objects\n"
 	      "\n"
-	      "Finds the POSIX shared memory objects that libshmshim keeps as files\n"
-	      "(<root>/.SHMD<name>), tells which are in use, and removes those nobody uses.\n"
+	      "Finds the POSIX shared memory objects and System V segments that\n"
+	      "libshmshim keeps as files (<root>/.SHMD<name>, <root>/.SHVD<id>), tells\n"
+	      "which are in use, and removes those nobody uses.\n"
 	      "Only -l and -n remove nothing; with --json, a plain run still removes.\n"
 	      "\n"
 	      "  -l, --list             list every object and lock, remove nothing\n"
@@ -329,11 +330,40 @@ static int remove_named(const struct config *cf, const struct options *o,
 	return status;
 }
 
-/* Cleans entry i; an object's removal takes its lock file with it. */
+/*
+ * What became of the companion c of e (an object's or segment's lock
+ * file, a segment's key link) once e was cleaned: removed with it, or
+ * would be. A key link stays as long as its segment does, for the same
+ * reason; a lock file is judged on its own. A link is not followed.
+ */
+static void follow(struct entry *c, const struct entry *e)
+{
+	const char *with = e->type == ENTRY_SYSV ? "with its segment" : "with its object";
+	struct stat st;
+
+	if (c == NULL)
+		return;
+	if (strcmp(e->action, "removed") == 0 &&
+	    sys_fstatat(AT_FDCWD, c->path, &st, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT) {
+		c->action = "removed";
+		c->note = with;
+	} else if (strcmp(e->action, "would remove") == 0) {
+		c->action = e->action;
+		c->note = with;
+	} else if (c->type == ENTRY_SYSV_KEY && strcmp(e->action, "removed") != 0) {
+		c->action = "kept";
+		c->keep = e->keep != KEEP_NONE ? e->keep : KEEP_OTHER;
+		c->note = "its segment is kept";
+	}
+}
+
+/*
+ * Cleans entry i; an object's removal takes its lock file with it, a
+ * segment's its key link and lock file.
+ */
 static int clean_one(struct inventory *inv, size_t i, const struct clean_opts *co)
 {
 	struct entry *e = &inv->v[i];
-	struct entry *lock = (struct entry *)inventory_lock_of(inv, i);
 
 	if (e->action) /* done with its object */
 		return 0;
@@ -343,13 +373,8 @@ static int clean_one(struct inventory *inv, size_t i, const struct clean_opts *c
 		fprintf(stderr, ": %s\n", strerror(e->error));
 		return -1;
 	}
-	if (lock && strcmp(e->action, "removed") == 0 && access(lock->path, F_OK) < 0) {
-		lock->action = "removed";
-		lock->note = "with its object";
-	} else if (lock && strcmp(e->action, "would remove") == 0) {
-		lock->action = e->action;
-		lock->note = "with its object";
-	}
+	follow((struct entry *)inventory_link_of(inv, i), e);
+	follow((struct entry *)inventory_lock_of(inv, i), e);
 	return 0;
 }
 

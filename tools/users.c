@@ -21,6 +21,7 @@
 #include "users.h"
 #include "nosync.h"
 #include "sysfile.h"
+#include "sysvseg.h"
 
 #include <ctype.h>
 #include <limits.h>
@@ -49,13 +50,14 @@ static bool is_pid(const char *s)
 	return *s != '\0';
 }
 
-/* A leaf that starts like a data file's: ".SHMDfoo", ".SEMDfoo", or the
+/* A leaf that starts like a data file's: ".SHMDfoo", ".SEMDfoo", the
  * temporary ".SEMTfoo" (".SEMT" in the long-name layout) that a new
- * semaphore's creator has open before it links the file into place. */
+ * semaphore's creator has open before it links the file into place, or a
+ * System V segment's ".SHVD<id>". */
 static bool is_data_leaf(const char *s)
 {
-	return (strncmp(s, ".SHM", 4) == 0 || strncmp(s, ".SEM", 4) == 0) &&
-	       (s[4] == 'D' || s[4] == 'T');
+	return ((strncmp(s, ".SHM", 4) == 0 || strncmp(s, ".SEM", 4) == 0) &&
+		(s[4] == 'D' || s[4] == 'T')) || strncmp(s, SYSV_SEG_PREFIX, PREFIX_LEN) == 0;
 }
 
 /* Whether s, up to the next '/', is a long name's directory: "." and the
@@ -714,6 +716,18 @@ static enum entry_state tree_state(const struct inventory *inv, const struct ent
 	return uninspectable && (e->tree_leases & TREE_UNSURE) ? STATE_UNKNOWN : STATE_ORPHAN;
 }
 
+/*
+ * A key's link that names its segment has the segment's state, which is
+ * already known (the segment comes first); a stale one stays stale.
+ */
+static void key_state(struct inventory *inv, size_t i)
+{
+	const struct entry *seg = inventory_segment_of(inv, i);
+
+	if (seg)
+		inv->v[i].state = seg->state;
+}
+
 size_t users_classify(struct inventory *inv)
 {
 	struct trees trees;
@@ -732,7 +746,7 @@ size_t users_classify(struct inventory *inv)
 	for (size_t i = 0; i < inv->n; i++) {
 		struct entry *e = &inv->v[i];
 
-		if (e->type == ENTRY_OBJECT && e->state != STATE_FOREIGN)
+		if ((e->type == ENTRY_OBJECT || e->type == ENTRY_SYSV) && e->state != STATE_FOREIGN)
 			*slot(&t, e->st.st_dev, e->st.st_ino) = e;
 	}
 	tree_keys(&trees, inv);
@@ -745,14 +759,17 @@ size_t users_classify(struct inventory *inv)
 	for (size_t i = 0; i < inv->n; i++) {
 		struct entry *e = &inv->v[i];
 
-		/* Directories and temporary files were judged by the scan. */
+		/* Directories, temporary files and key links were judged by the scan. */
 		if (e->state == STATE_FOREIGN || e->type == ENTRY_DIR || e->type == ENTRY_TEMP)
 			continue;
-		if (e->type == ENTRY_TREE)
+		if (e->type == ENTRY_SYSV_KEY)
+			key_state(inv, i);
+		else if (e->type == ENTRY_TREE)
 			e->state = tree_state(inv, e, uninspectable);
+		else if (e->type == ENTRY_OBJECT || e->type == ENTRY_SYSV)
+			e->state = object_state(inv, e, uninspectable);
 		else
-			e->state = e->type == ENTRY_OBJECT ? object_state(inv, e, uninspectable)
-							   : lock_state(inv, e);
+			e->state = lock_state(inv, e);
 	}
 	return uninspectable;
 }
