@@ -20,29 +20,14 @@ import time
 
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from taplib import BUILD, ok, skip, skip_all, done, public_copies  # noqa: E402
+from taplib import BUILD, ok, skip, skip_all, done, public_copies, pg_bindir, PG_PARALLEL  # noqa: E402
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LIB = os.path.join(BUILD, "libshmshim.so")
 
 
-def server_bin():
-    """Where the server's programs are: pg_config says (Debian keeps them
-    out of PATH, in a directory per major version); else PATH."""
-    try:
-        out = subprocess.run(["pg_config", "--bindir"], capture_output=True, text=True)
-        if out.returncode == 0 and os.path.exists(os.path.join(out.stdout.strip(), "postgres")):
-            return out.stdout.strip()
-    except OSError:
-        pass
-    found = shutil.which("postgres") or shutil.which("initdb") or "/nonexistent/postgres"
-    return os.path.dirname(found)
-
-
-BIN = server_bin()
-PARALLEL = ("SET force_parallel_mode = on; SET parallel_setup_cost = 0; "
-            "SET parallel_tuple_cost = 0; SET min_parallel_table_scan_size = 0; "
-            "SET max_parallel_workers_per_gather = 2; ")
+BIN = pg_bindir()
+PARALLEL = PG_PARALLEL
 
 
 def as_postgres():

@@ -20,7 +20,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from taplib import BUILD, ok, skip, done, public_copies, end_started  # noqa: E402
+from taplib import BUILD, ok, skip, done, public_copies, end_started, as_user  # noqa: E402
 
 LIB = os.path.join(BUILD, "libshmshim.so")
 CLEAN = os.path.join(BUILD, "shmclean")
@@ -57,18 +57,6 @@ libc = ctypes.CDLL(None, use_errno=True)
 sid = libc.shmget(int(sys.argv[1], 0), 0, 0)
 print(sid if sid >= 0 else -ctypes.get_errno())
 '''
-
-
-def as_user(user):
-    if user is None:
-        return None
-    pw = pwd.getpwnam(user)
-
-    def demote():
-        os.setgroups([])
-        os.setgid(pw.pw_gid)
-        os.setuid(pw.pw_uid)
-    return demote
 
 
 def env_for(root):

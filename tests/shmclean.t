@@ -19,7 +19,7 @@ import time
 
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from taplib import BUILD, ok, skip, skip_all, done, public_copies, end_started  # noqa: E402
+from taplib import BUILD, ok, skip, skip_all, done, public_copies, end_started, as_user  # noqa: E402
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LIB = os.path.join(BUILD, "libshmshim.so")
@@ -30,18 +30,6 @@ started = []  # holders this test started, ended by PID
 # A plain run keeps what changed in the last 60 s: a test whose point is
 # a removal, not the age, says "whatever its age".
 ANY_AGE = ("--older-than", "0")
-
-
-def as_user(user):
-    if user is None:
-        return None
-    pw = pwd.getpwnam(user)
-
-    def demote():
-        os.setgroups([])
-        os.setgid(pw.pw_gid)
-        os.setuid(pw.pw_uid)
-    return demote
 
 
 def env_for(root):

@@ -2,6 +2,9 @@
 the build under test is: $BUILDDIR (make check exports it), relative to the
 top of the tree unless absolute, else build/."""
 import os
+import pwd
+import shutil
+import subprocess
 import sys
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -173,3 +176,35 @@ def end_started(procs):
         if p.poll() is None:
             p.kill()
             p.wait()
+
+
+def pg_bindir():
+    """Where PostgreSQL's server programs are: pg_config says (Debian keeps
+    them out of PATH, in a directory per major version); else PATH."""
+    try:
+        out = subprocess.run(["pg_config", "--bindir"], capture_output=True, text=True)
+        if out.returncode == 0 and os.path.exists(os.path.join(out.stdout.strip(), "postgres")):
+            return out.stdout.strip()
+    except OSError:
+        pass
+    found = shutil.which("postgres") or shutil.which("initdb") or "/nonexistent/postgres"
+    return os.path.dirname(found)
+
+
+# Settings that make PostgreSQL run even a small query in parallel workers.
+PG_PARALLEL = ("SET force_parallel_mode = on; SET parallel_setup_cost = 0; "
+               "SET parallel_tuple_cost = 0; SET min_parallel_table_scan_size = 0; "
+               "SET max_parallel_workers_per_gather = 2; ")
+
+
+def as_user(user):
+    """A preexec_fn that makes the child user (None: none, it stays as is)."""
+    if user is None:
+        return None
+    pw = pwd.getpwnam(user)
+
+    def demote():
+        os.setgroups([])
+        os.setgid(pw.pw_gid)
+        os.setuid(pw.pw_uid)
+    return demote
