@@ -20,7 +20,7 @@ import time
 
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from taplib import BUILD, ok, skip, skip_all, done, public_copies, pg_bindir, PG_PARALLEL  # noqa: E402
+from taplib import BUILD, ok, skip, skip_all, done, public_copies, pg_bindir, PG_PARALLEL, as_user  # noqa: E402
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LIB = os.path.join(BUILD, "libshmshim.so")
@@ -31,10 +31,7 @@ PARALLEL = PG_PARALLEL
 
 
 def as_postgres():
-    pw = pwd.getpwnam("postgres")
-    os.setgroups([])
-    os.setgid(pw.pw_gid)
-    os.setuid(pw.pw_uid)
+    as_user("postgres")()
 
 
 class Server:

@@ -46,7 +46,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from taplib import (BUILD, ok, skip, skip_all, done, public_copies, end_started,  # noqa: E402
-                    pg_bindir, PG_PARALLEL)
+                    pg_bindir, PG_PARALLEL, as_user)
 
 LIB = os.path.join(BUILD, "libshmshim.so")
 NOSYSV = os.path.join(BUILD, "tests", "nosysv")
@@ -293,10 +293,7 @@ class Talk:
 
 
 def as_postgres():
-    pw = pwd.getpwnam("postgres")
-    os.setgroups([])
-    os.setgid(pw.pw_gid)
-    os.setuid(pw.pw_uid)
+    as_user("postgres")()
 
 
 class Server:

@@ -382,18 +382,6 @@ static int debug_calls(void)
 	return fd >= 0 ? 0 : 1;
 }
 
-static char *slurp(const char *path)
-{
-	static char buf[8192];
-	int fd = open(path, O_RDONLY);
-	ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
-
-	if (fd >= 0)
-		close(fd);
-	buf[n > 0 ? n : 0] = '\0';
-	return buf;
-}
-
 static void test_debug(void)
 {
 	char errfile[PATH_MAX], want[PATH_MAX + 100];

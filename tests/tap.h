@@ -8,6 +8,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -100,6 +101,19 @@ TAP_FN int done_testing(void)
 TAP_FN bool sem_create_locks(void)
 {
 	return access("/proc/thread-self/fd", F_OK) != 0;
+}
+
+/* The start of the file at path (up to 8 KiB), in a static buffer: "" if unreadable. */
+TAP_FN char *slurp(const char *path)
+{
+	static char buf[8192];
+	int fd = open(path, O_RDONLY);
+	ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
+
+	if (fd >= 0)
+		close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	return buf;
 }
 
 /* Fatal error in the test itself. */
