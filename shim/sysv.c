@@ -185,13 +185,16 @@ static int owns(const struct sysv_seg *s, struct refusal *why)
 	return refuse(why, EPERM, "only the segment's owner or creator may do this");
 }
 
-/* Writes one of the header's fields, when the file is open for writing. */
+/*
+ * Writes one of the header's fields. On a descriptor open only for
+ * reading it cannot: then the field is not kept. Keeps errno.
+ */
 static void stamp(int fd, size_t offset, const void *v, size_t len)
 {
 	int saved = errno;
+	ssize_t n = pwrite(fd, v, len, (off_t)offset);
 
-	if (pwrite(fd, v, len, (off_t)offset) < 0)
-		errno = saved; /* read-only: the times are not kept */
+	(void)n;
 	errno = saved;
 }
 
@@ -236,7 +239,8 @@ static int files_shmget(key_t key, size_t size, int flg, struct refusal *why)
 			break;
 		}
 		if (size < 1 || size > SYSV_SIZE_MAX) {
-			refuse(why, EINVAL, "a new segment's size must be 1 byte or more");
+			refuse(why, EINVAL, "a new segment's size must be at least 1 byte, and at most "
+			       "IPC_INFO's shmmax");
 			break;
 		}
 		if (r.owner != (uid_t)-1) {
