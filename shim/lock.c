@@ -111,8 +111,9 @@ static int open_lock_file(int dir_fd, const char *leaf, bool *created)
 	bool create = true;
 
 	for (int tries = 0; tries < 64; tries++) {
-		int fd = sys_openat(dir_fd, leaf, create ? flags | O_CREAT | O_EXCL : flags,
-				LOCK_MODE);
+		int oflags = create ? flags | O_CREAT | O_EXCL : flags;
+		int fd = dir_fd == AT_FDCWD ? sys_openat(dir_fd, leaf, oflags, LOCK_MODE)
+					    : sys_openat_here(dir_fd, leaf, oflags, LOCK_MODE);
 
 		if (fd >= 0) {
 			*created = create;

@@ -54,6 +54,28 @@ static inline int sys_open(const char *path, int flags, mode_t mode)
 	return sys_openat(AT_FDCWD, path, flags, mode);
 }
 
+/*
+ * openat of a name directly in the directory dir (not AT_FDCWD) that
+ * follows no link and enters no other file system: a mount at the name
+ * (a FUSE server of another user's could hold the open as long as it
+ * pleased) is EXDEV. openat2 with RESOLVE_NO_XDEV (Linux 5.6); without
+ * it, openat with O_NOFOLLOW, which a mount at the name still enters.
+ */
+static inline int sys_openat_here(int dir, const char *leaf, int flags, mode_t mode)
+{
+#ifdef SYS_openat2
+	struct { /* the kernel's struct open_how (linux/openat2.h) */
+		unsigned long long flags, mode, resolve;
+	} how = { (unsigned)flags, flags & O_CREAT ? mode : 0, 0x01 | 0x04 }; /* NO_XDEV, NO_SYMLINKS */
+	int fd = (int)syscall(SYS_openat2, dir, leaf, &how, sizeof how);
+
+	/* ENOSYS: an older kernel; EPERM: a seccomp policy that does not know the call. */
+	if (fd >= 0 || (errno != ENOSYS && errno != EPERM))
+		return fd;
+#endif
+	return sys_openat(dir, leaf, flags | O_NOFOLLOW, mode);
+}
+
 static inline int sys_unlinkat(int dir, const char *path, int flags)
 {
 	return (int)syscall(SYS_unlinkat, dir, path, flags);
@@ -100,11 +122,12 @@ static inline void close_keep_errno(int fd)
 /*
  * open(2) errors that mean "something other than a regular file is at
  * this path": a symbolic link refused by O_NOFOLLOW, a directory opened
- * for writing, a socket. The shim reports all of them as EINVAL.
+ * for writing, a socket, a mount point (sys_openat_here). The shim
+ * reports all of them as EINVAL.
  */
 static inline int irregular_to_einval(int err)
 {
-	return err == ELOOP || err == EISDIR || err == ENXIO ? EINVAL : err;
+	return err == ELOOP || err == EISDIR || err == ENXIO || err == EXDEV ? EINVAL : err;
 }
 
 #endif

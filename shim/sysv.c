@@ -393,7 +393,7 @@ static int change_fd(const struct root *r, const struct sysv_seg *s, bool *path_
 	if (s->fd >= 0)
 		return s->fd;
 	sysv_seg_name(s->hdr.id, name);
-	fd = sys_openat(r->fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC, 0);
+	fd = sys_openat_here(r->fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC, 0);
 	if (fd < 0)
 		return errno == ENOENT ? (errno = EINVAL, -1) : -1;
 	if (sys_fstat(fd, &st) < 0 || st.st_dev != s->st.st_dev || st.st_ino != s->st.st_ino) {

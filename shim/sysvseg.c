@@ -120,7 +120,7 @@ static int open_seg_file(int root_fd, const char *name, int flags, long timeout_
 	int fd;
 
 	wait_start(&w, timeout_ms);
-	while ((fd = sys_openat(root_fd, name, flags | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0)) < 0 &&
+	while ((fd = sys_openat_here(root_fd, name, flags | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0)) < 0 &&
 	       errno == EWOULDBLOCK && wait_step(&w) == 0)
 		;
 	return fd;
@@ -178,8 +178,9 @@ int sysv_seg_open(int root_fd, uid_t root_owner, int id, int access,
 								  "mode does not let the caller open it");
 		if (errno == ENOENT)
 			return refuse(why, EINVAL, "no segment with this id (or it was removed)");
-		if (errno == ELOOP || errno == ENXIO || errno == EISDIR)
-			return refuse(why, EINVAL, "not a regular file at the segment's path");
+		if (errno == ELOOP || errno == ENXIO || errno == EISDIR || errno == EXDEV)
+			return refuse(why, EINVAL, "not a regular file at the segment's path "
+				      "(or another file system mounted there)");
 		return -1;
 	}
 	if (sys_fstat(seg->fd, &seg->st) < 0 || check_file(&seg->st, root_owner, why) < 0)
@@ -276,7 +277,8 @@ static int new_seg_file(int root_fd, int *id)
 
 		*id = random_id();
 		sysv_seg_name(*id, name);
-		fd = sys_openat(root_fd, name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		fd = sys_openat_here(root_fd, name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+				     0600);
 		if (fd >= 0 || errno != EEXIST)
 			return fd;
 	}

@@ -7,8 +7,14 @@ long as the server is silent, and cannot even be killed. shmclean looks at
 every descriptor of every process; it must tell which ones are its objects
 without asking that file system, finish, and still name the real users.
 The FUSE mount is named like an object (.SHMDevil) and serves names like
-objects', so that a filter on names alone cannot skip it."""
+objects', so that a filter on names alone cannot skip it.
+
+System V segments (SHMSHIM_SYSV=files): frozen mounts at a key's lock
+file (.SHVL<key>) and at a segment's name (.SHVD<id>) hold up neither
+shmclean, which removes the orphan segment of that key anyway, nor the
+library's shmget and shmat, which refuse them (EINVAL) at once."""
 import ctypes
+import errno
 import json
 import os
 import shutil
@@ -174,6 +180,63 @@ def run(base):
        "cleaning that root finishes too, and leaves the mount alone")
 
 
+# shmget, shmat and shmctl(IPC_RMID) through the library; prints the errno.
+SYSV_CALL = """
+import ctypes, sys
+libc = ctypes.CDLL(None, use_errno=True)
+libc.shmat.restype = ctypes.c_void_p
+what, n = sys.argv[1], int(sys.argv[2], 0)
+if what == "make":
+    r = libc.shmget(n, 4096, 0o1600)
+elif what == "attach":
+    r = -1 if libc.shmat(n, None, 0) in (None, ctypes.c_void_p(-1).value) else 0
+else:
+    r = libc.shmget(n, 4096, 0o1600)
+print(ctypes.get_errno() if r == -1 else 0, r, flush=True)
+"""
+
+
+def sysv_call(root, what, n):
+    """(errno, result) of a System V call in a fresh process under the
+    library; None when it did not finish within LIMIT seconds."""
+    env = dict(os.environ, LD_PRELOAD=LIB, SHMSHIM_DIR=root, SHMSHIM_SYSV="files")
+    p = subprocess.Popen([sys.executable, "-c", SYSV_CALL, what, str(n)], env=env,
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    started.append(p)
+    try:
+        out, _ = p.communicate(timeout=LIMIT)
+    except subprocess.TimeoutExpired:
+        return None
+    return tuple(int(x) for x in out.split())
+
+
+def run_sysv(base):
+    root = os.path.join(base, "sysv")
+    lock, seg = os.path.join(root, ".SHVL00005656"), os.path.join(root, ".SHVD4245")
+    os.mkdir(root)
+    os.chmod(root, 0o1777)
+    r = sysv_call(root, "make", 0x5656)
+    ok(r is not None and r[0] == 0 and r[1] > 0, "a segment of key 0x5656 is made, and left", r)
+    for mnt in (lock, seg):
+        os.mkdir(mnt)
+        start([sys.executable, STALLFS, mnt, mnt + ".freeze", mnt + ".log"])
+        open(mnt + ".freeze", "w").close()
+    r = sysv_call(root, "make", 0x5656 + 1)
+    ok(r is not None and r[0] == 0, "another key is made beside the frozen mounts", r)
+    r = sysv_call(root, "attach", 4245)
+    ok(r is not None and r[0] == errno.EINVAL,
+       "shmat(4245) of the frozen mount at .SHVD4245: EINVAL at once", r)
+    r = shmclean(root, "--older-than", "0")
+    ok(r is not None and r[0] == 0 and r[1].count("removed sysv key 0x0000565") == 2,
+       "shmclean --older-than 0 finishes and removes both orphan segments, the one whose "
+       "key's lock is a frozen mount too", r[1] if r else "requests left unanswered:\n" +
+       stalled_server_log(lock + ".log") + stalled_server_log(seg + ".log"))
+    r = sysv_call(root, "make", 0x5656)
+    ok(r is not None and r[0] == errno.EINVAL,
+       "shmget(IPC_CREAT) of the key whose lock is the frozen mount: EINVAL at once", r)
+    ok(mounted(lock) and mounted(seg), "... and both mounts are left alone")
+
+
 def main():
     global LIB, TOOL, CLEAN
     if os.getuid() != 0:
@@ -188,6 +251,7 @@ def main():
     os.chmod(base, 0o755)
     try:
         run(base)
+        run_sysv(base)
     finally:
         # The server first (it was started first): its end aborts the
         # connection, and every request still waiting fails at once, so
@@ -196,10 +260,13 @@ def main():
             if p.poll() is None:
                 p.send_signal(signal.SIGKILL)
                 p.wait(30)
-        if unmount(os.path.join(base, ".SHMDevil")):
+        mounts = [os.path.join(base, leaf) for leaf in
+                  (".SHMDevil", "sysv/.SHVL00005656", "sysv/.SHVD4245")]
+        left = [m for m in mounts if os.path.isdir(m) and not unmount(m)]
+        if not left:
             shutil.rmtree(base, ignore_errors=True)
         else:
-            print("# could not unmount %s/.SHMDevil; left it" % base)
+            print("# could not unmount %s; left them" % " ".join(left))
     return done()
 
 

@@ -353,7 +353,7 @@ static int remove_sysv_lock(struct entry *e, const char *root)
  * or new, as remove_if_unused does for an object. One the caller cannot
  * open (its mode) cannot be leased: /proc alone decides, as for an object.
  */
-static enum verdict segment_unused(int root_fd, const struct entry *e, int32_t key,
+static enum verdict segment_unused(int root_fd, const struct entry *e, int32_t key, bool locked,
 				   const struct clean_opts *o, int *err)
 {
 	struct sysv_seg seg;
@@ -378,7 +378,7 @@ static enum verdict segment_unused(int root_fd, const struct entry *e, int32_t k
 		v = recheck_by_proc(&seg.st, o->force);
 	if (v == UNUSED)
 		v = seg.fd >= 0 ? age_again(seg.fd, o) : young(&seg.st, o) ? YOUNG : UNUSED;
-	if (v == UNUSED && sysv_seg_unlink(root_fd, &seg, key) < 0) {
+	if (v == UNUSED && sysv_seg_unlink(root_fd, &seg, locked ? key : 0) < 0) {
 		if (errno == EINVAL)
 			v = GONE; /* unlinked meanwhile */
 		else
@@ -390,41 +390,23 @@ static enum verdict segment_unused(int root_fd, const struct entry *e, int32_t k
 	return v;
 }
 
-/*
- * Takes the lock file of key (none for IPC_PRIVATE, 0) in the root dir,
- * into lk and lock_name. Returns 0 or -1 with errno.
- */
-static int key_lock(int dir, int32_t key, const struct clean_opts *o, struct lock *lk,
-		    char lock_name[SYSV_NAME_MAX])
-{
-	sysv_key_name(SYSV_LOCK_PREFIX, key, lock_name);
-	return key == 0 ? 0 : lock_take(dir, lock_name, o->cf->lock_timeout_ms, lk);
-}
-
-/*
- * The root, and key's lock in it, for a System V removal: the root's
- * descriptor, or -1 with e's action "failed" (the root closed again).
- */
-static int sysv_lock(struct entry *e, int32_t key, const struct clean_opts *o,
-		     struct lock *lk, char lock_name[SYSV_NAME_MAX])
+/* The root's directory for e's removal, or -1 with e's action "failed". */
+static int root_for(struct entry *e, const struct clean_opts *o)
 {
 	int dir = open_root(o->cf->root);
 
-	if (dir >= 0 && key_lock(dir, key, o, lk, lock_name) == 0)
-		return dir;
-	e->action = "failed";
-	e->error = errno;
-	if (dir >= 0)
-		close(dir);
-	return -1;
+	if (dir < 0) {
+		e->action = "failed";
+		e->error = errno;
+	}
+	return dir;
 }
 
-/* Gives back what sysv_lock took. */
-static void sysv_unlock(int dir, int32_t key, struct lock *lk, const char *lock_name)
+/* The name of key's lock file, in lock_name; returns it. */
+static const char *key_lock_name(int32_t key, char lock_name[SYSV_NAME_MAX])
 {
-	if (key != 0)
-		lock_release(dir, lock_name, lk);
-	close_keep_errno(dir);
+	sysv_key_name(SYSV_LOCK_PREFIX, key, lock_name);
+	return lock_name;
 }
 
 /*
@@ -439,12 +421,21 @@ static int remove_segment(struct entry *e, const struct clean_opts *o)
 	char lock_name[SYSV_NAME_MAX];
 	struct lock lk;
 	enum verdict v;
-	int err = 0, dir = sysv_lock(e, key, o, &lk, lock_name);
+	int err = 0, dir = root_for(e, o);
+	bool locked;
 
 	if (dir < 0)
 		return -1;
-	v = segment_unused(dir, e, key, o, &err);
-	sysv_unlock(dir, key, &lk, lock_name);
+	/*
+	 * Not waiting: without the key's lock (held, or another user planted
+	 * something at its name) the segment goes all the same and its link
+	 * stays, stale, as with the shim's IPC_RMID.
+	 */
+	locked = key != 0 && lock_take(dir, key_lock_name(key, lock_name), 0, &lk) == 0;
+	v = segment_unused(dir, e, key, locked, o, &err);
+	if (locked)
+		lock_release(dir, lock_name, &lk);
+	close_keep_errno(dir);
 	return record(e, v, err, o);
 }
 
@@ -504,14 +495,23 @@ static int remove_key_link(struct entry *e, const struct clean_opts *o)
 	char lock_name[SYSV_NAME_MAX];
 	struct lock lk;
 	enum verdict v;
-	int err = 0, dir = sysv_lock(e, e->sysv.key, o, &lk, lock_name);
+	int err = 0, dir = root_for(e, o);
 
 	if (dir < 0)
 		return -1;
+	/* Not waiting: a link whose key's lock is held (or planted) waits for another run. */
+	if (lock_take(dir, key_lock_name(e->sysv.key, lock_name), 0, &lk) < 0) {
+		close(dir);
+		e->action = "kept";
+		e->keep = KEEP_IN_USE;
+		e->note = "its key's lock is held, or is not a lock file";
+		return 0;
+	}
 	v = stale_again(dir, e, o);
 	if (v == UNUSED && unlinkat(dir, strrchr(e->path, '/') + 1, 0) < 0)
 		err = errno == EPERM ? EACCES : errno;
-	sysv_unlock(dir, e->sysv.key, &lk, lock_name);
+	lock_release(dir, lock_name, &lk);
+	close_keep_errno(dir);
 	return record(e, v, err, o);
 }
 

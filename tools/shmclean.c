@@ -341,7 +341,7 @@ static void follow(struct entry *c, const struct entry *e)
 	const char *with = e->type == ENTRY_SYSV ? "with its segment" : "with its object";
 	struct stat st;
 
-	if (c == NULL)
+	if (c == NULL || c->state == STATE_FOREIGN) /* never touched: not ours */
 		return;
 	if (strcmp(e->action, "removed") == 0 &&
 	    sys_fstatat(AT_FDCWD, c->path, &st, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT) {
@@ -365,17 +365,20 @@ static int clean_one(struct inventory *inv, size_t i, const struct clean_opts *c
 {
 	struct entry *e = &inv->v[i];
 
+	int r;
+
 	if (e->action) /* done with its object */
 		return 0;
-	if (clean_entry(e, co) < 0) {
+	r = clean_entry(e, co);
+	if (r < 0) {
 		fputs("shmclean: cannot remove ", stderr);
 		report_escape(stderr, e->path);
 		fprintf(stderr, ": %s\n", strerror(e->error));
-		return -1;
 	}
+	/* A segment that failed keeps its link: not tried again on its own. */
 	follow((struct entry *)inventory_link_of(inv, i), e);
 	follow((struct entry *)inventory_lock_of(inv, i), e);
-	return 0;
+	return r;
 }
 
 /*
