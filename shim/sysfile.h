@@ -64,14 +64,24 @@ static inline int sys_open(const char *path, int flags, mode_t mode)
 static inline int sys_openat_here(int dir, const char *leaf, int flags, mode_t mode)
 {
 #ifdef SYS_openat2
+	/*
+	 * Set once the kernel refused openat2 (ENOSYS: before 5.6, or under
+	 * valgrind, which warns at each try; EPERM: a seccomp policy that does
+	 * not know it): a cache of what the kernel can do, as next.c keeps the
+	 * C library's functions, one per file that calls this.
+	 */
+	static int no_openat2;
 	struct { /* the kernel's struct open_how (linux/openat2.h) */
 		unsigned long long flags, mode, resolve;
 	} how = { (unsigned)flags, flags & O_CREAT ? mode : 0, 0x01 | 0x04 }; /* NO_XDEV, NO_SYMLINKS */
-	int fd = (int)syscall(SYS_openat2, dir, leaf, &how, sizeof how);
 
-	/* ENOSYS: an older kernel; EPERM: a seccomp policy that does not know the call. */
-	if (fd >= 0 || (errno != ENOSYS && errno != EPERM))
-		return fd;
+	if (!__atomic_load_n(&no_openat2, __ATOMIC_RELAXED)) {
+		int fd = (int)syscall(SYS_openat2, dir, leaf, &how, sizeof how);
+
+		if (fd >= 0 || (errno != ENOSYS && errno != EPERM))
+			return fd;
+		__atomic_store_n(&no_openat2, 1, __ATOMIC_RELAXED);
+	}
 #endif
 	return sys_openat(dir, leaf, flags | O_NOFOLLOW, mode);
 }
