@@ -119,25 +119,16 @@ static void root_close(struct root *r)
 }
 
 /*
- * The creator's ids: the header's, when they name the file's owner. No
- * file system keeps them, and whoever may write a segment may write its
- * header: a creator other than the owner could be anyone's claim. So
- * after root gives a segment away (IPC_SET), its creator reads as its new
- * owner.
+ * The creator's group: the header's, when the header names the file's
+ * owner as the creator. No file system keeps a creator, and whoever may
+ * write a segment may write its header: a creator other than the owner
+ * could be anyone's claim. So the creator reported is the file's owner
+ * (after root gives a segment away with IPC_SET, its new owner), and so
+ * is the one the checks below grant the owner's rights.
  */
-static bool creator_known(const struct sysv_seg *s)
-{
-	return s->header && (uid_t)s->hdr.cuid == s->st.st_uid;
-}
-
-static uid_t creator_uid(const struct sysv_seg *s)
-{
-	return creator_known(s) ? (uid_t)s->hdr.cuid : s->st.st_uid;
-}
-
 static gid_t creator_gid(const struct sysv_seg *s)
 {
-	return creator_known(s) ? (gid_t)s->hdr.cgid : s->st.st_gid;
+	return s->header && (uid_t)s->hdr.cuid == s->st.st_uid ? (gid_t)s->hdr.cgid : s->st.st_gid;
 }
 
 static bool in_group(gid_t g)
@@ -166,7 +157,7 @@ static int may(const struct sysv_seg *s, int want, struct refusal *why)
 
 	if (euid == 0)
 		return 0;
-	if (euid == s->st.st_uid || euid == creator_uid(s))
+	if (euid == s->st.st_uid)
 		granted >>= 6;
 	else if (in_group(s->st.st_gid) || in_group(creator_gid(s)))
 		granted >>= 3;
@@ -180,9 +171,9 @@ static int owns(const struct sysv_seg *s, struct refusal *why)
 {
 	uid_t euid = geteuid();
 
-	if (euid == 0 || euid == s->st.st_uid || euid == creator_uid(s))
+	if (euid == 0 || euid == s->st.st_uid)
 		return 0;
-	return refuse(why, EPERM, "only the segment's owner or creator may do this");
+	return refuse(why, EPERM, "only the segment's owner (its file's) or root may do this");
 }
 
 /*
@@ -364,7 +355,7 @@ static void fill_stat(const struct sysv_seg *s, struct shmid_ds *buf)
 	buf->shm_perm.__key = s->hdr.key;
 	buf->shm_perm.uid = s->st.st_uid;
 	buf->shm_perm.gid = s->st.st_gid;
-	buf->shm_perm.cuid = creator_uid(s);
+	buf->shm_perm.cuid = s->st.st_uid; /* see creator_gid */
 	buf->shm_perm.cgid = creator_gid(s);
 	buf->shm_perm.mode = s->st.st_mode & 0777;
 	buf->shm_segsz = (size_t)s->hdr.size;
