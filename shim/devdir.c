@@ -380,36 +380,6 @@ static int changing(const char *path, int nofollow)
 	return devpath_rest(path) == NULL ? NOT_OURS : changing_slot(path, nofollow);
 }
 
-/* "/proc/self/fd/N" in buf, the path through which fd's file is reached
- * (no snprintf: these calls may run on the smallest of thread stacks). */
-static void fd_path(int fd, char buf[32])
-{
-	char digits[12];
-	int n = 0;
-
-	do
-		digits[n++] = (char)('0' + fd % 10);
-	while ((fd /= 10) > 0);
-	memcpy(buf, "/proc/self/fd/", 14);
-	buf += 14;
-	while (n > 0)
-		*buf++ = digits[--n];
-	*buf = '\0';
-}
-
-/*
- * chmod of the file behind the O_PATH descriptor fd. The kernel has no
- * fchmod for such descriptors before Linux 6.6's fchmodat2, so through
- * /proc/self/fd: without /proc, chmod beneath /dev/shm fails (ENOENT).
- */
-static int chmod_fd(int fd, mode_t mode)
-{
-	char buf[32];
-
-	fd_path(fd, buf);
-	return (int)syscall(SYS_fchmodat, AT_FDCWD, buf, mode);
-}
-
 static void *next_chmod, *next_fchmodat, *next_chown, *next_lchown, *next_fchownat;
 static void *next_truncate;
 
@@ -421,7 +391,7 @@ EXPORT int chmod(const char *path, mode_t mode)
 		return PASS(next_chmod, chmod, path, mode);
 	if (fd < 0)
 		return -1;
-	r = chmod_fd(fd, mode);
+	r = sys_chmod_path_fd(fd, mode);
 	close_keep_errno(fd);
 	return r;
 }
@@ -434,7 +404,7 @@ EXPORT int fchmodat(int dir, const char *path, mode_t mode, int flags)
 		return PASS(next_fchmodat, fchmodat, dir, path, mode, flags);
 	if (fd < 0)
 		return -1;
-	r = chmod_fd(fd, mode);
+	r = sys_chmod_path_fd(fd, mode);
 	close_keep_errno(fd);
 	return r;
 }

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -65,10 +66,11 @@ static inline int sys_openat_here(int dir, const char *leaf, int flags, mode_t m
 {
 #ifdef SYS_openat2
 	/*
-	 * Set once the kernel refused openat2 (ENOSYS: before 5.6, or under
-	 * valgrind, which warns at each try; EPERM: a seccomp policy that does
-	 * not know it): a cache of what the kernel can do, as next.c keeps the
-	 * C library's functions, one per file that calls this.
+	 * Set once the kernel answered ENOSYS (before 5.6, or under valgrind,
+	 * which warns at each try): a cache of what the kernel can do, as
+	 * next.c keeps the C library's functions, one per file that calls
+	 * this. EPERM (a seccomp policy that does not know the call) falls
+	 * back too, each time.
 	 */
 	static int no_openat2;
 	struct { /* the kernel's struct open_how (linux/openat2.h) */
@@ -80,7 +82,9 @@ static inline int sys_openat_here(int dir, const char *leaf, int flags, mode_t m
 
 		if (fd >= 0 || (errno != ENOSYS && errno != EPERM))
 			return fd;
-		__atomic_store_n(&no_openat2, 1, __ATOMIC_RELAXED);
+		/* An EPERM may be the file's own answer: asked again next time. */
+		if (errno == ENOSYS)
+			__atomic_store_n(&no_openat2, 1, __ATOMIC_RELAXED);
 	}
 #endif
 	return sys_openat(dir, leaf, flags | O_NOFOLLOW, mode);
@@ -118,6 +122,36 @@ static inline int sys_eaccess(const char *path, int mode)
 		return r;
 #endif
 	return (int)syscall(SYS_faccessat, AT_FDCWD, path, mode);
+}
+
+/* "/proc/self/fd/N" in buf, the path through which fd's file is reached
+ * (no snprintf: these calls may run on the smallest of thread stacks). */
+static inline void sys_fd_path(int fd, char buf[32])
+{
+	char digits[12];
+	int n = 0;
+
+	do
+		digits[n++] = (char)('0' + fd % 10);
+	while ((fd /= 10) > 0);
+	memcpy(buf, "/proc/self/fd/", 14);
+	buf += 14;
+	while (n > 0)
+		*buf++ = digits[--n];
+	*buf = '\0';
+}
+
+/*
+ * chmod of the file behind the O_PATH descriptor fd. The kernel has no
+ * fchmod for such descriptors before Linux 6.6's fchmodat2, so through
+ * /proc/self/fd: without /proc it fails (ENOENT).
+ */
+static inline int sys_chmod_path_fd(int fd, mode_t mode)
+{
+	char buf[32];
+
+	sys_fd_path(fd, buf);
+	return (int)syscall(SYS_fchmodat, AT_FDCWD, buf, mode);
 }
 
 /* Closes fd without disturbing errno, which holds the real cause. */

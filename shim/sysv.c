@@ -8,9 +8,10 @@
  * asking it for its limits (IPC_INFO), which any process may.
  *
  * Permissions follow the kernel's ipcperms: the owner's bits for the
- * owner or creator, the group's for either group, else the others'; root
- * passes every check (as a process with CAP_IPC_OWNER). The file's own
- * mode enforces the same when it is opened.
+ * owner, the group's for the group, else the others'; root passes every
+ * check (as a process with CAP_IPC_OWNER). The owner and group are the
+ * file's (the creator is its owner: see creator_gid), and its mode
+ * enforces the same when it is opened; execute (SHM_EXEC) only here.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -123,8 +124,9 @@ static void root_close(struct root *r)
  * owner as the creator. No file system keeps a creator, and whoever may
  * write a segment may write its header: a creator other than the owner
  * could be anyone's claim. So the creator reported is the file's owner
- * (after root gives a segment away with IPC_SET, its new owner), and so
- * is the one the checks below grant the owner's rights.
+ * (after root gives a segment away with IPC_SET, its new owner). Rights
+ * come from the file's owner, group and mode alone, which the kernel
+ * enforces again when the file is opened.
  */
 static gid_t creator_gid(const struct sysv_seg *s)
 {
@@ -149,7 +151,7 @@ static bool in_group(gid_t g)
 	return found;
 }
 
-/* ipcperms: 0 if the caller may have the access bits want (4 read, 2 write). */
+/* ipcperms: 0 if the caller may have the access bits want (4 read, 2 write, 1 execute). */
 static int may(const struct sysv_seg *s, int want, struct refusal *why)
 {
 	uid_t euid = geteuid();
@@ -159,14 +161,14 @@ static int may(const struct sysv_seg *s, int want, struct refusal *why)
 		return 0;
 	if (euid == s->st.st_uid)
 		granted >>= 6;
-	else if (in_group(s->st.st_gid) || in_group(creator_gid(s)))
+	else if (in_group(s->st.st_gid))
 		granted >>= 3;
 	if ((unsigned)want & ~granted & 7)
 		return refuse(why, EACCES, "the segment's mode does not grant this access");
 	return 0;
 }
 
-/* Whether the caller may change or remove the segment: its owner, creator or root. */
+/* Whether the caller may change or remove the segment: its owner or root. */
 static int owns(const struct sysv_seg *s, struct refusal *why)
 {
 	uid_t euid = geteuid();
@@ -288,7 +290,7 @@ static void *files_shmat(int id, const void *addr, int flg, struct refusal *why)
 	if (attach_address(addr, flg, &at, &mflags, why) < 0 || root_open(&r, why) < 0)
 		return MAP_FAILED;
 	if (sysv_seg_open(r.fd, r.owner, id, ro ? O_RDONLY : O_RDWR, &seg, why) == 0) {
-		if (may(&seg, ro ? 4 : 6, why) == 0)
+		if (may(&seg, (ro ? 4 : 6) | (flg & SHM_EXEC ? 1 : 0), why) == 0)
 			p = mmap(at, seg.hdr.size, prot, mflags, seg.fd, SYSV_DATA_OFF);
 		if (p == MAP_FAILED && errno == EEXIST)
 			refuse(why, EINVAL, "the address is in use (no SHM_REMAP)");
@@ -396,17 +398,6 @@ static int change_fd(const struct root *r, const struct sysv_seg *s, bool *path_
 	return fd;
 }
 
-/* fchmod, for an O_PATH descriptor too: through /proc/self/fd, as glibc does. */
-static int chmod_fd(int fd, bool path_fd, mode_t mode)
-{
-	char proc[32];
-
-	if (!path_fd)
-		return fchmod(fd, mode);
-	snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
-	return (int)syscall(SYS_fchmodat, AT_FDCWD, proc, mode);
-}
-
 /* Sets the change time, when the caller may write the file (still seg's). */
 static void stamp_change(const struct root *r, const struct sysv_seg *s)
 {
@@ -434,8 +425,9 @@ static int set_perm(const struct root *r, const struct sysv_seg *s, const struct
 	if (fd < 0)
 		return -1;
 	if ((buf->shm_perm.uid == s->st.st_uid && buf->shm_perm.gid == s->st.st_gid) ||
-	    fchownat(fd, "", buf->shm_perm.uid, buf->shm_perm.gid, AT_EMPTY_PATH) == 0)
-		result = chmod_fd(fd, path_fd, buf->shm_perm.mode & 0777);
+	    syscall(SYS_fchownat, fd, "", buf->shm_perm.uid, buf->shm_perm.gid, AT_EMPTY_PATH) == 0)
+		result = path_fd ? sys_chmod_path_fd(fd, buf->shm_perm.mode & 0777)
+				 : fchmod(fd, buf->shm_perm.mode & 0777);
 	if (path_fd)
 		close_keep_errno(fd);
 	if (result == 0)
@@ -492,6 +484,20 @@ static int files_info(int cmd, struct shmid_ds *buf, struct refusal *why)
 	return root_usage((struct shm_info *)(void *)buf, why);
 }
 
+/*
+ * How long IPC_RMID waits for the key's lock: briefly. Without it the
+ * segment goes all the same, its link left stale (sysvseg.c), so another
+ * user who holds the lock cannot delay the removal for the whole time-out.
+ */
+#define RMID_WAIT_MS 20L
+
+static long rmid_wait_ms(void)
+{
+	long t = config_get()->lock_timeout_ms;
+
+	return t < RMID_WAIT_MS ? t : RMID_WAIT_MS;
+}
+
 static int files_shmctl(int id, int cmd, struct shmid_ds *buf, struct refusal *why)
 {
 	struct sysv_seg seg;
@@ -526,7 +532,7 @@ static int files_shmctl(int id, int cmd, struct shmid_ds *buf, struct refusal *w
 			break;
 		case IPC_RMID:
 			if (owns(&seg, why) == 0)
-				result = sysv_seg_remove(r.fd, &seg, config_get()->lock_timeout_ms);
+				result = sysv_seg_remove(r.fd, &seg, rmid_wait_ms());
 			break;
 		default: /* SHM_LOCK, SHM_UNLOCK: file pages are not locked; allowed as the kernel allows */
 			result = owns(&seg, why);

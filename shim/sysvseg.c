@@ -291,7 +291,7 @@ static int make_seg(int root_fd, int32_t key, uint64_t size, mode_t mode, struct
 {
 	char name[SYSV_NAME_MAX];
 	struct sysv_header *h = &seg->hdr;
-	int id;
+	int id, saved;
 
 	seg->fd = new_seg_file(root_fd, &id);
 	if (seg->fd < 0)
@@ -311,11 +311,11 @@ static int make_seg(int root_fd, int32_t key, uint64_t size, mode_t mode, struct
 		seg->header = true;
 		return 0;
 	}
-	if (errno == EFBIG)
-		errno = EINVAL;
+	saved = errno == EFBIG ? EINVAL : errno;
 	sysv_seg_name(id, name);
 	sys_unlinkat(root_fd, name, 0);
 	sysv_seg_close(seg);
+	errno = saved;
 	return -1;
 }
 
@@ -340,7 +340,7 @@ static int create_keyed(int root_fd, int32_t key, uint64_t size, mode_t mode,
 {
 	char link[SYSV_NAME_MAX], text[16];
 	struct sysv_seg found;
-	int id = sysv_key_find(root_fd, (uid_t)-1, key, SEG_STATUS, &found, NULL);
+	int id = sysv_key_find(root_fd, (uid_t)-1, key, SEG_STATUS, &found, NULL), saved;
 
 	if (id != 0) {
 		sysv_seg_close(&found);
@@ -355,8 +355,10 @@ static int create_keyed(int root_fd, int32_t key, uint64_t size, mode_t mode,
 	snprintf(text, sizeof text, "%d", seg->hdr.id);
 	if (symlinkat(text, root_fd, link) == 0)
 		return 0;
+	saved = errno;
 	unlink_seg(root_fd, seg);
 	sysv_seg_close(seg);
+	errno = saved;
 	return -1;
 }
 

@@ -395,7 +395,7 @@ static void test_control(void)
 /* One call made as another user in a child (see as_user). */
 struct op {
 	const char *user;
-	enum { GET, ATTACH, ATTACH_RO, READ, WRITE, STAT, SET, RMID } what;
+	enum { GET, ATTACH, ATTACH_RO, ATTACH_EXEC, READ, WRITE, STAT, SET, RMID } what;
 	key_t key;
 	int id;
 	int flags;     /* GET: shmget's flags (IPC_CREAT: size 4096) */
@@ -420,7 +420,9 @@ static int do_op(void *arg)
 		break;
 	case ATTACH:
 	case ATTACH_RO:
-		r = shmat(o->id, NULL, o->what == ATTACH_RO ? SHM_RDONLY : 0) == (void *)-1 ? -1 : 0;
+	case ATTACH_EXEC:
+		r = shmat(o->id, NULL, o->what == ATTACH_RO ? SHM_RDONLY :
+			  o->what == ATTACH_EXEC ? SHM_EXEC : 0) == (void *)-1 ? -1 : 0;
 		break;
 	case READ:
 		p = shmat(o->id, NULL, SHM_RDONLY);
@@ -436,10 +438,10 @@ static int do_op(void *arg)
 	case STAT:
 		r = shmctl(o->id, IPC_STAT, &ds);
 		break;
-	case SET:
-		r = shmctl(o->id, IPC_STAT, &ds);
+	case SET: /* root's segment: uid and gid 0, mode 0666 */
+		memset(&ds, 0, sizeof ds);
 		ds.shm_perm.mode = 0666;
-		r = r == 0 ? shmctl(o->id, IPC_SET, &ds) : r;
+		r = shmctl(o->id, IPC_SET, &ds);
 		break;
 	case RMID:
 		r = shmctl(o->id, IPC_RMID, NULL);
@@ -461,7 +463,7 @@ static void test_other_user(void)
 	struct stat st;
 
 	if (geteuid() != 0) {
-		skip(17, "another user's calls take root (to become nobody and daemon)");
+		skip(26, "another user's calls take root (to become nobody and daemon)");
 		return;
 	}
 	id = shmget(0x5e7c1, 4096, IPC_CREAT | 0600);
@@ -473,9 +475,9 @@ static void test_other_user(void)
 	   as_user((struct op){ "nobody", ATTACH, 0, id, 0, NULL }) == EACCES,
 	   "nobody: shmat of it, read-only or not: EACCES");
 	ok(as_user((struct op){ "nobody", STAT, 0, id, 0, NULL }) == EACCES, "nobody: IPC_STAT: EACCES");
-	ok(as_user((struct op){ "nobody", SET, 0, id, 0, NULL }) == EACCES &&
+	ok(as_user((struct op){ "nobody", SET, 0, id, 0, NULL }) == EPERM &&
 	   as_user((struct op){ "nobody", RMID, 0, id, 0, NULL }) == EPERM,
-	   "nobody: IPC_SET (after IPC_STAT's EACCES) and IPC_RMID: refused (EPERM)");
+	   "nobody: IPC_SET (mode 0666) and IPC_RMID: EPERM");
 	ok(lstat(seg_path(p1, id), &st) == 0 && (st.st_mode & 0777) == 0600 &&
 	   shmget(0x5e7c1, 0, 0) == id, "root's segment is intact, its key still finds it");
 	shmctl(id, IPC_STAT, &(struct shmid_ds){ 0 });
@@ -492,8 +494,11 @@ static void test_other_user(void)
 	ok(as_user((struct op){ "nobody", WRITE, 0, id, 0, "nobody's" }) == 0 &&
 	   as_user((struct op){ "daemon", READ, 0, id, 0, "nobody's" }) == 0,
 	   "0666: nobody writes, daemon reads it");
-	ok(as_user((struct op){ "nobody", RMID, 0, id, 0, NULL }) == EPERM && exists(p1),
-	   "0666: nobody still cannot remove it (EPERM)");
+	ok(as_user((struct op){ "nobody", RMID, 0, id, 0, NULL }) == EPERM &&
+	   as_user((struct op){ "nobody", SET, 0, id, 0, NULL }) == EPERM && exists(p1),
+	   "0666: nobody still cannot remove it or change it (EPERM)");
+	ok(as_user((struct op){ "nobody", ATTACH_EXEC, 0, id, 0, NULL }) == EACCES,
+	   "0666: nobody's shmat with SHM_EXEC: EACCES (no execute permission)");
 	shmctl(id, IPC_RMID, NULL);
 
 	/* Planted by nobody: a link at a segment's name, pointing at root's file. */
@@ -805,7 +810,7 @@ int main(int argc, char **argv)
 	if (geteuid() == 0)
 		test_swaps();
 	else
-		skip(10, "another user's attacks take root (to become nobody and daemon)");
+		skip(11, "another user's attacks take root (to become nobody and daemon)");
 	test_settings();
 	return done_testing();
 }

@@ -19,6 +19,7 @@
 #include "clean.h"
 #include "config.h"
 #include "inventory.h"
+#include "nosync.h"
 #include "report.h"
 #include "users.h"
 #include "sysfile.h"
@@ -344,7 +345,7 @@ static void follow(struct entry *c, const struct entry *e)
 	if (c == NULL || c->state == STATE_FOREIGN) /* never touched: not ours */
 		return;
 	if (strcmp(e->action, "removed") == 0 &&
-	    sys_fstatat(AT_FDCWD, c->path, &st, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT) {
+	    stat_nosync(AT_FDCWD, c->path, &st, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT) {
 		c->action = "removed";
 		c->note = with;
 	} else if (strcmp(e->action, "would remove") == 0) {
