@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <stdint.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/ipc.h>
 #include <sys/mman.h>
 #include <sys/shm.h>
@@ -640,6 +641,20 @@ static void test_swaps(void)
 	rmdir(link);
 	unlink(key_path(p1, 0x5e7c7));
 
+	/* A held key lock delays IPC_RMID briefly, not for the lock's time-out. */
+	id = shmget(0x5e7c9, 4096, IPC_CREAT | 0600);
+	snprintf(link, sizeof link, "%s/.SHVL%08x", test_root(), 0x5e7c9);
+	fd = open(link, O_RDONLY | O_CREAT, 0444);
+	ok(id > 0 && fd >= 0 && flock(fd, LOCK_EX) == 0, "a segment, and its key's lock held");
+	double began = now_seconds();
+	ok(shmctl(id, IPC_RMID, NULL) == 0 && !exists(seg_path(p1, id)),
+	   "IPC_RMID removes the segment all the same");
+	double took = now_seconds() - began;
+	timed_ok(took < 1.0, "... without waiting for the lock's time-out (took %.3f s)", took);
+	close(fd);
+	unlink(link);
+	unlink(key_path(p1, 0x5e7c9));
+
 	/* A creator claimed in the header is not believed. */
 	ok(in_child(forge_creator, (char *[]){ "0x5e7c8" }) == 0,
 	   "nobody makes a segment whose header names daemon as its creator");
@@ -810,7 +825,7 @@ int main(int argc, char **argv)
 	if (geteuid() == 0)
 		test_swaps();
 	else
-		skip(11, "another user's attacks take root (to become nobody and daemon)");
+		skip(14, "another user's attacks take root (to become nobody and daemon)");
 	test_settings();
 	return done_testing();
 }
