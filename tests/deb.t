@@ -53,7 +53,10 @@ def check_package(deb, arch, triplet):
        "... Package shmshim, Version %s-1, Architecture %s, Depends libc6 (>= 2.17)"
        % (VERSION, arch))
     if shutil.which("lintian"):
-        r = subprocess.run(["lintian", deb], capture_output=True, text=True, timeout=300)
+        # lintian leaves cache files (mldbm-elf-*) in its TMPDIR: a private one.
+        with tempfile.TemporaryDirectory(prefix="shmshim-lintian.") as tmp:
+            r = subprocess.run(["lintian", deb], capture_output=True, text=True, timeout=300,
+                               env=dict(os.environ, TMPDIR=tmp))
         errors = [line for line in r.stdout.splitlines() if line.startswith("E:")]
         ok(errors == [], "... and lintian reports no errors", r.stdout)
     else:
